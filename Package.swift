@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module graph (one-way, top to bottom):
+//   CBLAS, CGSL, CPNG         system libraries (apt: libopenblas-dev, libgsl-dev, libpng-dev)
+//   LocateCore                tensors, BLAS matmul, elementwise kernels, RNG, .npy, atomic files
+//   LocateFormats             GGUF reader + dequantizers, ModelConfig
+//   LocateTokenizer           byte-level BPE (from GGUF metadata or tokenizer.json)
+//   LocateModel               llama forward pass, hook points, interventions, activation cache
+//   LocatePlot                PNG canvas, bitmap font, colormaps, heatmaps, line and bar charts
+//   LocateCLI                 the `locate` executable
+let package = Package(
+    name: "locate",
+    products: [
+        .executable(name: "locate", targets: ["LocateCLI"]),
+        .library(name: "Locate", targets: ["LocateCore", "LocateFormats", "LocateTokenizer", "LocateModel", "LocatePlot"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CGSL", path: "Sources/CGSL",
+                       providers: [.apt(["libgsl-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16",
+                       providers: [.apt(["libpng-dev"])]),
+        .target(name: "LocateCore", dependencies: ["CBLAS", "CGSL"]),
+        .target(name: "LocateFormats", dependencies: ["LocateCore"]),
+        .target(name: "LocateTokenizer", dependencies: ["LocateFormats"]),
+        .target(name: "LocateModel", dependencies: ["LocateCore", "LocateFormats", "LocateTokenizer", "CBLAS"]),
+        .target(name: "LocatePlot", dependencies: ["LocateCore", "CPNG"]),
+        .executableTarget(name: "LocateCLI", dependencies: [
+            "LocateCore", "LocateFormats", "LocateTokenizer", "LocateModel", "LocatePlot",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .target(name: "TestSupport", dependencies: ["LocateCore", "LocateFormats"], path: "Tests/TestSupport"),
+        .testTarget(name: "LocateCoreTests", dependencies: ["LocateCore", "TestSupport"]),
+        .testTarget(name: "LocateFormatsTests", dependencies: ["LocateFormats", "TestSupport"]),
+        .testTarget(name: "LocateTokenizerTests", dependencies: ["LocateTokenizer", "TestSupport"]),
+        .testTarget(name: "LocateModelTests", dependencies: ["LocateModel", "TestSupport"]),
+        .testTarget(name: "LocatePlotTests", dependencies: ["LocatePlot", "TestSupport"]),
+    ]
+)
