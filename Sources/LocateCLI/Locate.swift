@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct Locate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "locate",
+        abstract: "Find where a language model stores a fact, on a plain CPU.",
+        discussion: """
+        The default model is SmolLM2-135M-Instruct (GGUF, Q4_1); `locate model fetch` downloads it once.
+        Every command takes --model PATH to use another GGUF file.
+        """,
+        version: "0.1.0",
+        subcommands: [ModelCommand.self, Tokenize.self, Run.self, Generate.self, Hooks.self, Bench.self, Fuzz.self])
+}
