@@ -1,4 +1,5 @@
 import ArgumentParser
+import LocateCore
 
 @main
 struct Locate: ParsableCommand {
@@ -11,4 +12,9 @@ struct Locate: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [ModelCommand.self, Tokenize.self, Run.self, Generate.self, Hooks.self, Bench.self, Fuzz.self])
+
+    static func main() {
+        BLASKernel.restartWithBestKernelIfNeeded()
+        main(nil)
+    }
 }

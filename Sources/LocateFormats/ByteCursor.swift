@@ -9,8 +9,9 @@ struct ByteCursor {
     /// The absolute position of the next read.
     private(set) var offset: Int = 0
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0) {
         self.bytes = bytes
+        self.offset = min(max(offset, 0), bytes.count)
     }
 
     /// Bytes left after ``offset``.

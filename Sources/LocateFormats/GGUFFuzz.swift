@@ -21,8 +21,8 @@ public struct GGUFFuzzReport: Sendable, Equatable, CustomStringConvertible {
 ///
 /// Each iteration applies one to four mutations to `base`, drawn from a SplitMix64 stream
 /// seeded by `seed`: bit flips, bytes set to 0, 0xFF or random, u32 fields overwritten with
-/// type ids or extremes, u64 fields overwritten with huge values, byte runs inserted or deleted,
-/// and truncation. It then parses the result and, when it parses, dequantizes the first row of
+/// type ids or extremes, u64 fields overwritten with huge values, byte runs inserted or deleted
+/// (in a large file, shifting only the rest of the mutated region), and truncation. It then parses the result and, when it parses, dequantizes the first row of
 /// every tensor. The reader must answer every input with a value or a typed error.
 public enum GGUFFuzz {
     /// Fuzzes the reader with mutations of `base` inside its header region: `0..<dataStart`
@@ -118,15 +118,43 @@ private struct Sample {
             let values: [UInt32] = [UInt32(rng.below(40)), 0, 5, 9, 0xFFFF_FFFF, 0x8000_0000, UInt32(truncatingIfNeeded: rng.next())]
             overwrite(at: position, with: littleEndianBytes(UInt64(values[rng.below(values.count)]), width: 4))
         case 70..<80:
-            insert(at: position, (0...rng.below(16)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+            let bytes = (0...rng.below(16)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            if count - position <= Self.maximumShift {
+                insert(at: position, bytes)
+            } else {
+                shiftRight(at: position, inserting: bytes, end: upper)
+            }
         case 80..<92:
-            delete(at: position, length: 1 + rng.below(16))
+            let length = 1 + rng.below(16)
+            if count - position <= Self.maximumShift {
+                delete(at: position, length: length)
+            } else {
+                shiftLeft(at: position, removing: length, end: upper)
+            }
         default:
             truncate(at: position)
         }
     }
 
+    /// Insertions and deletions move the rest of the file when it is at most this long; in a
+    /// bigger file they shift only the rest of the region (a 100 MB memmove per mutation
+    /// would dominate the run), keeping the file size.
+    static let maximumShift = 1 << 20
+
     private func byte(at position: Int) -> UInt8 { buffer[position] }
+
+    /// Inserts `bytes` at `position`, shifting `position..<end` right; bytes pushed past `end` are lost.
+    private mutating func shiftRight(at position: Int, inserting bytes: [UInt8], end: Int) {
+        let window = Array(buffer[position..<end])
+        overwrite(at: position, with: Array((bytes + window).prefix(window.count)))
+    }
+
+    /// Deletes `length` bytes at `position`, shifting `position + length..<end` left and zero-filling.
+    private mutating func shiftLeft(at position: Int, removing length: Int, end: Int) {
+        let window = Array(buffer[position..<end])
+        let kept = window.dropFirst(length)
+        overwrite(at: position, with: Array(kept) + [UInt8](repeating: 0, count: window.count - kept.count))
+    }
 
     private func littleEndianBytes(_ value: UInt64, width: Int) -> [UInt8] {
         (0..<width).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) }

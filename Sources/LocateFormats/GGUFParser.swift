@@ -11,13 +11,20 @@ struct GGUFLayout: Sendable {
 /// Parses the header, metadata and tensor infos of a GGUF file held in memory (GGUF.md §1),
 /// checking everything ggml's `gguf.cpp` checks, and a little more, without ever trapping.
 ///
-/// Order of work: header (magic, version, counts), metadata key/value pairs, the alignment,
-/// tensor infos (name, dimensions, type, offset), then the data section bounds of each tensor.
+/// Order of work: header (magic, version, counts); a first pass over the metadata that checks
+/// its structure (keys, types, lengths, BOOL bytes) but builds no strings or arrays; the
+/// alignment; tensor infos (name, dimensions, type, offset); the data bounds of each tensor;
+/// and only then a second pass that builds the metadata values. A corrupt length that makes a
+/// "string" swallow megabytes of tensor data is thus almost always rejected before those
+/// megabytes are decoded.
 enum GGUFParser {
     /// The smallest possible metadata pair on disk: key length, empty key, type id, one byte.
     static let minimumPairSize = 8 + 4 + 1
     /// The smallest possible tensor info: name length, empty name, n_dims, one ne, type, offset.
     static let minimumTensorInfoSize = 8 + 4 + 8 + 4 + 8
+    /// Counts are only bounded by the file size, so reserve at most this many slots up front
+    /// and let a (rare) bigger collection grow.
+    static let reservationLimit = 1 << 16
 
     static func parse(_ bytes: UnsafeRawBufferPointer) throws(GGUFError) -> GGUFLayout {
         var c = ByteCursor(bytes)
@@ -25,28 +32,11 @@ enum GGUFParser {
         let tensorCount = try readCount(&c, field: "tensor_count", minimumSize: minimumTensorInfoSize)
         let pairCount = try readCount(&c, field: "metadata_kv_count", minimumSize: minimumPairSize)
 
-        var metadata: [String: GGUFValue] = [:]
-        var keys: [String] = []
-        metadata.reserveCapacity(pairCount)
-        keys.reserveCapacity(pairCount)
-        var alignmentOffset = 0
-        for index in 0..<pairCount {
-            let keyOffset = c.offset
-            let key = try c.strictString("metadata key #\(index)")
-            guard metadata[key] == nil else { throw .duplicateKey(key, offset: keyOffset) }
-            let typeOffset = c.offset
-            let typeID = try c.u32("value type of '\(key)'")
-            guard let type = GGUFValueType(rawValue: typeID) else {
-                throw .unknownValueType(key: key, typeID: typeID, offset: typeOffset)
-            }
-            if key == "general.alignment" { alignmentOffset = c.offset }
-            metadata[key] = try readValue(&c, type: type, key: key, depth: 0)
-            keys.append(key)
-        }
-
-        let alignment = try resolveAlignment(metadata["general.alignment"], offset: alignmentOffset)
+        let metadataStart = c.offset
+        let skim = try readMetadata(&c, count: pairCount, materialize: false)
+        let alignment = try resolveAlignment(skim.alignment, offset: skim.alignmentOffset)
         var tensors: [GGUFTensorInfo] = []
-        tensors.reserveCapacity(tensorCount)
+        tensors.reserveCapacity(min(tensorCount, reservationLimit))
         var names = Set<String>()
         for index in 0..<tensorCount {
             let info = try readTensorInfo(&c, index: index, alignment: alignment)
@@ -64,8 +54,49 @@ enum GGUFParser {
                                              byteCount: info.byteCount, fileSize: bytes.count)
             }
         }
-        return GGUFLayout(version: version, metadata: metadata, metadataKeys: keys, tensors: tensors,
+
+        var second = ByteCursor(bytes, offset: metadataStart)
+        let full = try readMetadata(&second, count: pairCount, materialize: true)
+        return GGUFLayout(version: version, metadata: full.values, metadataKeys: full.keys, tensors: tensors,
                           alignment: alignment, dataStart: dataStart)
+    }
+
+    /// What a pass over the metadata found.
+    private struct Metadata {
+        var keys: [String] = []
+        /// Every value when materialized; scalars only when skimming.
+        var values: [String: GGUFValue] = [:]
+        var alignment: GGUFValue?
+        var alignmentOffset = 0
+    }
+
+    /// Reads `count` key/value pairs. With `materialize` false, strings and arrays are checked
+    /// and skipped, not built.
+    private static func readMetadata(_ c: inout ByteCursor, count: Int, materialize: Bool) throws(GGUFError) -> Metadata {
+        var result = Metadata()
+        result.keys.reserveCapacity(min(count, reservationLimit))
+        result.values.reserveCapacity(min(count, reservationLimit))
+        var seen = Set<String>()
+        for index in 0..<count {
+            let keyOffset = c.offset
+            let key = try c.strictString("metadata key #\(index)")
+            guard seen.insert(key).inserted else { throw .duplicateKey(key, offset: keyOffset) }
+            let typeOffset = c.offset
+            let typeID = try c.u32("value type of '\(key)'")
+            guard let type = GGUFValueType(rawValue: typeID) else {
+                throw .unknownValueType(key: key, typeID: typeID, offset: typeOffset)
+            }
+            let valueOffset = c.offset
+            let isAlignment = key == "general.alignment"
+            let value = try readValue(&c, type: type, key: key, depth: 0, materialize: materialize || isAlignment)
+            if isAlignment {
+                result.alignment = value
+                result.alignmentOffset = valueOffset
+            }
+            result.keys.append(key)
+            if let value { result.values[key] = value }
+        }
+        return result
     }
 
     /// Reads and checks the magic and version.
@@ -86,7 +117,8 @@ enum GGUFParser {
     private static func readCount(_ c: inout ByteCursor, field: String, minimumSize: Int) throws(GGUFError) -> Int {
         let offset = c.offset
         let count = try c.u64(field)
-        // The two counts follow each other; the second read is still ahead of the data.
+        // Generous (the other count, the metadata and the data share these bytes), but it
+        // rules out counts that would loop or allocate far beyond the file.
         let remaining = c.remaining
         guard count <= UInt64(remaining / minimumSize) else {
             throw .absurdCount(field: field, count: count, offset: offset, remaining: remaining)
@@ -94,9 +126,10 @@ enum GGUFParser {
         return Int(count)
     }
 
-    /// Reads one value of `type` (after its type id).
-    private static func readValue(_ c: inout ByteCursor, type: GGUFValueType, key: String,
-                                  depth: Int) throws(GGUFError) -> GGUFValue {
+    /// Reads one value of `type` (after its type id). When not materializing, strings and
+    /// arrays are checked and skipped, and `nil` is returned for them.
+    private static func readValue(_ c: inout ByteCursor, type: GGUFValueType, key: String, depth: Int,
+                                  materialize: Bool) throws(GGUFError) -> GGUFValue? {
         switch type {
         case .uint8: return .uint8(try c.u8("value of '\(key)'"))
         case .int8: return .int8(try c.integer(Int8.self, field: "value of '\(key)'"))
@@ -114,15 +147,21 @@ enum GGUFParser {
             guard byte <= 1 else { throw .invalidBool(key: key, byte: byte, offset: offset) }
             return .bool(byte == 1)
         case .string:
+            guard materialize else {
+                _ = try c.stringBytes("value of '\(key)'")
+                return nil
+            }
             return .string(try c.lenientString("value of '\(key)'"))
         case .array:
-            return .array(try readArray(&c, key: key, depth: depth))
+            let elements = try readArray(&c, key: key, depth: depth, materialize: materialize)
+            return elements.map { .array($0) }
         }
     }
 
-    /// Reads an array's element type, count and elements. Scalar and string arrays take a
-    /// fast path; only nested arrays recurse, at most ``GGUFFile/maximumArrayDepth`` deep.
-    private static func readArray(_ c: inout ByteCursor, key: String, depth: Int) throws(GGUFError) -> [GGUFValue] {
+    /// Reads an array's element type, count and elements. Only nested arrays recurse, at most
+    /// ``GGUFFile/maximumArrayDepth`` deep. Skimming skips fixed-size elements in one step.
+    private static func readArray(_ c: inout ByteCursor, key: String, depth: Int,
+                                  materialize: Bool) throws(GGUFError) -> [GGUFValue]? {
         let typeOffset = c.offset
         let typeID = try c.u32("array element type of '\(key)'")
         guard let type = GGUFValueType(rawValue: typeID) else {
@@ -137,20 +176,34 @@ enum GGUFParser {
         guard count <= UInt64(remaining / type.minimumSize) else {
             throw .absurdCount(field: "array length of '\(key)'", count: count, offset: countOffset, remaining: remaining)
         }
+        let n = Int(count)
+        guard materialize else {
+            switch type {
+            case .string:
+                for index in 0..<n { _ = try c.stringBytes("'\(key)'[\(index)]") }
+            case .array, .bool:
+                for _ in 0..<n { _ = try readValue(&c, type: type, key: key, depth: depth + 1, materialize: false) }
+            default:
+                try c.skip(n * type.minimumSize, field: "'\(key)' elements")
+            }
+            return nil
+        }
         var elements: [GGUFValue] = []
-        elements.reserveCapacity(Int(count))
+        elements.reserveCapacity(min(n, reservationLimit))
         switch type {
         case .string:
-            for index in 0..<Int(count) {
+            for index in 0..<n {
                 elements.append(.string(try c.lenientString("'\(key)'[\(index)]")))
             }
         case .int32:
-            for index in 0..<Int(count) {
+            for index in 0..<n {
                 elements.append(.int32(try c.integer(Int32.self, field: "'\(key)'[\(index)]")))
             }
         default:
-            for _ in 0..<Int(count) {
-                elements.append(try readValue(&c, type: type, key: key, depth: depth + 1))
+            for _ in 0..<n {
+                if let element = try readValue(&c, type: type, key: key, depth: depth + 1, materialize: true) {
+                    elements.append(element)
+                }
             }
         }
         return elements

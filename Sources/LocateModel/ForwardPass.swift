@@ -23,6 +23,10 @@ struct ForwardPass {
     let up: Buffer         // [N, F]
     let post: Buffer       // [N, F]
 
+    /// Set when gradients will be taken: the forward keeps what each operation consumed.
+    var tape: Tape? = nil
+    let invRMS: Buffer     // [N]
+
     var keptKeys: [[Float]] = []
     var keptValues: [[Float]] = []
     var keptResidual: [[Float]] = []
@@ -40,23 +44,11 @@ struct ForwardPass {
         scores = Buffer(plan.batch * c.headCount * plan.queries * plan.length)
         out = Buffer(n * c.embeddingLength)
         gate = Buffer(n * c.feedForwardLength); up = Buffer(n * c.feedForwardLength); post = Buffer(n * c.feedForwardLength)
+        invRMS = Buffer(n)
     }
 
     private func view(_ buffer: Buffer, _ site: HookPoint.Site, positions: [Int]? = nil) -> SiteView {
-        let c = model.config
-        let ps = positions ?? plan.positions
-        switch site {
-        case .attnScores, .attnPattern:
-            return SiteView(pointer: buffer.pointer, batch: plan.batch, positions: ps, width: c.headCount * plan.length,
-                            attentionHeads: c.headCount, trailingShape: [], unitsPerHead: plan.length)
-        case .attnQ, .attnZ, .attnK, .attnV:
-            let shape = model.trailingShape(of: site)
-            return SiteView(pointer: buffer.pointer, batch: plan.batch, positions: ps, width: shape[0] * shape[1],
-                            attentionHeads: nil, trailingShape: shape, unitsPerHead: shape[1])
-        default:
-            return SiteView(pointer: buffer.pointer, batch: plan.batch, positions: ps, width: model.width(of: site),
-                            attentionHeads: nil, trailingShape: model.trailingShape(of: site), unitsPerHead: 0)
-        }
+        SiteView.make(model: model, plan: plan, pointer: buffer.pointer, site: site, positions: positions)
     }
 
     /// Visits a hook; returns true when the run should stop after it.
@@ -97,11 +89,16 @@ struct ForwardPass {
 
         layers: for l in plan.startLayer..<model.layerCount where !stopped {
             let w = model.weights.layers[l]
+            let record = tape.map { _ in LayerTape() }
+            if let record { tape!.layers.append(record) }
             if keep { keptResidual.append(merged(plan.state?.residual[l], x, width: D)) }
             if try visit(.residPre(l), x) { stopped = true; break layers }
+            record?.residPre = x.array
 
-            w.attnNorm.withPointer { g in RMSNorm.forward(x.pointer, weight: g, eps: c.rmsNormEpsilon, h.pointer, rows: N, width: D) }
+            w.attnNorm.withPointer { g in RMSNorm.forward(x.pointer, weight: g, eps: c.rmsNormEpsilon, h.pointer, rows: N, width: D, invRMS: invRMS.pointer) }
+            record?.invRMS1 = invRMS.array
             if try visit(.ln1Normalized(l), h) { stopped = true; break layers }
+            record?.h1 = h.array
             w.q.withPointer { Matmul.linear(h.pointer, $0, q.pointer, m: N, n: H * Dh, k: D) }
             w.k.withPointer { Matmul.linear(h.pointer, $0, kNew.pointer, m: N, n: kvWidth, k: D) }
             w.v.withPointer { Matmul.linear(h.pointer, $0, vNew.pointer, m: N, n: kvWidth, k: D) }
@@ -120,26 +117,34 @@ struct ForwardPass {
                 (vAll.pointer + (b * T + p0) * kvWidth).update(from: vNew.pointer + b * Tq * kvWidth, count: Tq * kvWidth)
             }
             if keep { keptKeys.append(kAll.array); keptValues.append(vAll.array) }
+            if let record { record.q = q.array; record.kAll = kAll.array; record.vAll = vAll.array }
 
             Attention.scores(q: q.pointer, k: kAll.pointer, scores.pointer, shape: attention)
             if try visit(.attnScores(l), scores) { stopped = true; break layers }
             Attention.softmax(scores.pointer, shape: attention)
             if try visit(.attnPattern(l), scores) { stopped = true; break layers }
+            record?.pattern = scores.array
             Attention.mix(pattern: scores.pointer, v: vAll.pointer, z.pointer, shape: attention)
             if try visit(.attnZ(l), z) { stopped = true; break layers }
+            record?.z = z.array
             w.o.withPointer { Matmul.linear(z.pointer, $0, out.pointer, m: N, n: D, k: H * Dh) }
             if try visit(.attnOut(l), out) { stopped = true; break layers }
             Vector.add(out.pointer, into: x.pointer, count: N * D)
             if try visit(.residMid(l), x) { stopped = true; break layers }
+            record?.residMid = x.array
 
-            w.ffnNorm.withPointer { g in RMSNorm.forward(x.pointer, weight: g, eps: c.rmsNormEpsilon, h.pointer, rows: N, width: D) }
+            w.ffnNorm.withPointer { g in RMSNorm.forward(x.pointer, weight: g, eps: c.rmsNormEpsilon, h.pointer, rows: N, width: D, invRMS: invRMS.pointer) }
+            record?.invRMS2 = invRMS.array
             if try visit(.ln2Normalized(l), h) { stopped = true; break layers }
+            record?.h2 = h.array
             w.gate.withPointer { Matmul.linear(h.pointer, $0, gate.pointer, m: N, n: F, k: D) }
             if try visit(.mlpPre(l), gate) { stopped = true; break layers }
             w.up.withPointer { Matmul.linear(h.pointer, $0, up.pointer, m: N, n: F, k: D) }
             if try visit(.mlpPreLinear(l), up) { stopped = true; break layers }
+            if let record { record.gate = gate.array; record.up = up.array }
             SwiGLU.forward(gate: gate.pointer, up: up.pointer, post.pointer, count: N * F)
             if try visit(.mlpPost(l), post) { stopped = true; break layers }
+            record?.post = post.array
             w.down.withPointer { Matmul.linear(post.pointer, $0, out.pointer, m: N, n: D, k: F) }
             if try visit(.mlpOut(l), out) { stopped = true; break layers }
             Vector.add(out.pointer, into: x.pointer, count: N * D)
@@ -150,8 +155,11 @@ struct ForwardPass {
         var logitPositions: [Int] = []
         if !stopped {
             if keep { keptResidual.append(merged(plan.state?.residual[model.layerCount], x, width: D)) }
-            model.weights.finalNorm.withPointer { g in RMSNorm.forward(x.pointer, weight: g, eps: c.rmsNormEpsilon, h.pointer, rows: N, width: D) }
+            tape?.finalInput = x.array
+            model.weights.finalNorm.withPointer { g in RMSNorm.forward(x.pointer, weight: g, eps: c.rmsNormEpsilon, h.pointer, rows: N, width: D, invRMS: invRMS.pointer) }
+            tape?.invRMSFinal = invRMS.array
             if try visit(.finalNormalized, h) { stopped = true }
+            tape?.finalNormalized = h.array
             if !stopped {
                 logitPositions = try resolveLogitPositions()
                 if !logitPositions.isEmpty {

@@ -39,6 +39,26 @@ struct SiteView {
     }
 }
 
+extension SiteView {
+    /// The view of a site's buffer in a run: positions default to the run's computed positions.
+    static func make(model: Transformer, plan: ForwardPlan, pointer: UnsafeMutablePointer<Float>, site: HookPoint.Site, positions: [Int]? = nil) -> SiteView {
+        let c = model.config
+        let ps = positions ?? plan.positions
+        switch site {
+        case .attnScores, .attnPattern:
+            return SiteView(pointer: pointer, batch: plan.batch, positions: ps, width: c.headCount * plan.length,
+                            attentionHeads: c.headCount, trailingShape: [], unitsPerHead: plan.length)
+        case .attnQ, .attnZ, .attnK, .attnV:
+            let shape = model.trailingShape(of: site)
+            return SiteView(pointer: pointer, batch: plan.batch, positions: ps, width: shape[0] * shape[1],
+                            attentionHeads: nil, trailingShape: shape, unitsPerHead: shape[1])
+        default:
+            return SiteView(pointer: pointer, batch: plan.batch, positions: ps, width: model.width(of: site),
+                            attentionHeads: nil, trailingShape: model.trailingShape(of: site), unitsPerHead: 0)
+        }
+    }
+}
+
 /// Applies the run's interventions and recording at each hook it visits.
 struct HookExecutor {
     let interventions: [HookPoint: [Intervention]]
@@ -73,7 +93,7 @@ struct HookExecutor {
         }
     }
 
-    private func resolveRows(_ i: Intervention, _ view: SiteView) throws(ModelError) -> [Int] {
+    func resolveRows(_ i: Intervention, _ view: SiteView) throws(ModelError) -> [Int] {
         switch i.rows {
         case .all: return Array(0..<view.batch)
         case .at(let rows):
@@ -85,7 +105,7 @@ struct HookExecutor {
     }
 
     /// Absolute positions → indices into the view's position rows.
-    private func resolvePositions(_ i: Intervention, _ view: SiteView) throws(ModelError) -> [Int] {
+    func resolvePositions(_ i: Intervention, _ view: SiteView) throws(ModelError) -> [Int] {
         let absolute: [Int]
         switch i.positions {
         case .all: return Array(0..<view.positions.count)
@@ -106,7 +126,7 @@ struct HookExecutor {
         return out
     }
 
-    private func resolveUnits(_ i: Intervention, _ view: SiteView) throws(ModelError) -> [Int] {
+    func resolveUnits(_ i: Intervention, _ view: SiteView) throws(ModelError) -> [Int] {
         switch i.units {
         case .all: return Array(0..<view.width)
         case .at(let units):
@@ -196,4 +216,26 @@ struct HookExecutor {
             }
         }
     }
+
+    /// Carries a gradient back through the interventions at a hook (in reverse order): the
+    /// gradient with respect to the value after them becomes the gradient with respect to the
+    /// value before them. Zeroing, replacing and patching cut the gradient of the selected
+    /// entries; scaling multiplies it; adding (a vector or noise) passes it through.
+    func transposeInterventions(at hook: HookPoint, _ view: SiteView) throws(ModelError) {
+        for i in (interventions[hook] ?? []).reversed() {
+            let factor: Float
+            switch i.edit {
+            case .zero, .replace, .patch: factor = 0
+            case .scale(let f): factor = f
+            case .add, .noise, .record: continue
+            }
+            let rows = try resolveRows(i, view), positions = try resolvePositions(i, view), units = try resolveUnits(i, view)
+            for b in rows { for pi in positions { for u in units {
+                let o = view.offset(row: b, position: pi, unit: u)
+                view.pointer[o] = factor == 0 ? 0 : view.pointer[o] * factor
+            } } }
+        }
+    }
+
+    func hasInterventions(at hook: HookPoint) -> Bool { interventions[hook] != nil }
 }

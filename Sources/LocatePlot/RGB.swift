@@ -48,6 +48,24 @@ public struct RGB: Hashable, Codable, Sendable, CustomStringConvertible {
     public static let lightGray = RGB(hex: 0xCCCCCC)
 }
 
+extension RGB {
+    /// Decodes `"#rrggbb"` (as written by ``encode(to:)``).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard text.count == 7, text.hasPrefix("#"), let value = UInt32(text.dropFirst(), radix: 16) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected a colour as \"#rrggbb\", got \"\(text)\"")
+        }
+        self.init(hex: value)
+    }
+
+    /// Encodes as `"#rrggbb"`, the form matplotlib accepts.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
 /// matplotlib's default categorical palette `tab10` (`'#1f77b4'`, `'#ff7f0e'`, …), in order.
 public enum Tab10 {
     /// The ten colours: blue, orange, green, red, purple, brown, pink, grey, olive, cyan.

@@ -22,7 +22,9 @@ public final class Tokenizer: Sendable {
 
     let tokens: [String]
     let tokenTypes: [TokenType]
-    /// The bytes each token stands for (special tokens: their UTF-8 text).
+    /// The bytes each token stands for: byte-level tokens through the inverse byte table; special
+    /// tokens, and tokens with a scalar outside the table, as their UTF-8 text (as HF's ByteLevel
+    /// decoder does).
     let tokenBytes: [[UInt8]]
     /// Token string → id. Keyed by `String`, whose equality is canonical equivalence; that equals
     /// byte equality for byte-level tokens (all scalars < U+0144, which are in NFC), and

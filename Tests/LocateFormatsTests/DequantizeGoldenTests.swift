@@ -23,6 +23,30 @@ struct GoldenBlock: Sendable, CustomTestStringConvertible {
     }
 }
 
+/// Three blocks of a quadratic byte pattern with block-dependent `d` and a negative `m`/`dmin`,
+/// checked by a position-weighted sum (which, unlike a plain sum, catches permuted values).
+struct PatternCase: Sendable, CustomTestStringConvertible {
+    let type: GGMLType
+    let halfOffsets: [Int]
+    let head: [Float]
+    let sum: Double
+    let weighted: Double
+
+    var testDescription: String { type.name }
+
+    /// Block `b`: `raw[k] = (7k² + 13k + 5 + 101b) mod 256`, `d = 0x2E66 + b`, `m = 0xB0CD − b`.
+    var blocks: [UInt8] {
+        (0..<3).flatMap { b -> [UInt8] in
+            var raw = (0..<type.typeSize).map { k in UInt8((k * k * 7 + k * 13 + 5 + 101 * b) % 256) }
+            for (field, bits) in zip(halfOffsets, [UInt16(0x2E66 + b), UInt16(0xB0CD - b)]) {
+                raw[field] = UInt8(bits & 0xFF)
+                raw[field + 1] = UInt8(bits >> 8)
+            }
+            return raw
+        }
+    }
+}
+
 @Suite("Dequantization golden vectors")
 struct DequantizeGoldenTests {
     /// The table of GGUF.md §5, produced by gguf-py 0.19.0's reference dequantizer.
@@ -58,6 +82,39 @@ struct DequantizeGoldenTests {
         #expect(Array(y.prefix(8)) == golden.head)
         #expect(Array(y.suffix(4)) == golden.tail)
         #expect(y.reduce(0.0) { $0 + Double($1) } == golden.sum)
+    }
+
+    /// Made with gguf-py 0.19.0: `gguf.quants.dequantize(np.frombuffer(blocks, np.uint8), type)`,
+    /// then `sum` and `weighted = Σ (i+1)·y[i]` accumulated in float64 in index order.
+    static let patterns: [PatternCase] = [
+        PatternCase(type: .q4_0, halfOffsets: [0], head: [0.2999267578125, 0.2999267578125, 0.0999755859375, -0.2999267578125], sum: -4.90313720703125, weighted: -295.79913330078125),
+        PatternCase(type: .q4_1, halfOffsets: [0, 2], head: [0.749755859375, 0.349853515625, 1.349609375, 0.5498046875], sum: 59.13494873046875, weighted: 2798.44091796875),
+        PatternCase(type: .q5_0, halfOffsets: [0], head: [1.4996337890625, 0.6998291015625, -0.2999267578125, 0.0999755859375], sum: 0.69793701171875, weighted: 83.18804931640625),
+        PatternCase(type: .q5_1, halfOffsets: [0, 2], head: [2.749267578125, -0.050048828125, 0.14990234375, 1.74951171875], sum: 143.16278076171875, weighted: 6665.0252685546875),
+        PatternCase(type: .q8_0, halfOffsets: [0], head: [5.8985595703125, 10.6973876953125, -8.6978759765625, -1.0997314453125], sum: -6.4296875, weighted: -1453.4248046875),
+        PatternCase(type: .q2_K, halfOffsets: [80, 82], head: [0.4998779296875, 0.4998779296875, 1.4996337890625, 1.4996337890625], sum: 1748.3748779296875, weighted: 678324.6019287109),
+        PatternCase(type: .q3_K, halfOffsets: [108], head: [-1.0997314453125, -1.0997314453125, -3.2991943359375, -3.2991943359375], sum: -22.22698974609375, weighted: 26699.815856933594),
+        PatternCase(type: .q4_K, halfOffsets: [0, 2], head: [27.24609375, 43.64208984375, 51.840087890625, 51.840087890625], sum: 22176.49365234375, weighted: 7817297.125),
+        PatternCase(type: .q5_K, halfOffsets: [0, 2], head: [92.830078125, 109.22607421875, 117.424072265625, 117.424072265625], sum: 43839.15966796875, weighted: 15244120.587890625),
+        PatternCase(type: .q6_K, halfOffsets: [208], head: [64.8841552734375, 41.2899169921875, -159.2611083984375, -159.2611083984375], sum: -3741.51953125, weighted: -2088210.4306640625),
+    ]
+
+    /// Guards against values that land in the wrong position (a permutation keeps the plain sum
+    /// of the §5 table but not the weighted sum) and against sign or scale mistakes that the
+    /// all-positive §5 constants cannot reveal.
+    @Test(arguments: patterns)
+    func patternBlocks(_ pattern: PatternCase) {
+        let y = Dequantize.row(pattern.type, pattern.blocks)
+        #expect(y.count == 3 * pattern.type.blockSize)
+        #expect(Array(y.prefix(4)) == pattern.head)
+        var sum = 0.0
+        var weighted = 0.0
+        for (i, v) in y.enumerated() {
+            sum += Double(v)
+            weighted += Double(i + 1) * Double(v)
+        }
+        #expect(sum == pattern.sum)
+        #expect(weighted == pattern.weighted)
     }
 
     /// Guards against a block dequantizer that reads the wrong block when given several: the

@@ -33,11 +33,11 @@ struct GGUFFuzzTests {
         let base = [UInt8](try Data(contentsOf: url, options: .alwaysMapped))
         let dataStart = 1_785_664
         let front = GGUFFuzz.run(seed: 1, iterations: 400, base: base, region: 0..<65_536)
-        let infos = GGUFFuzz.run(seed: 2, iterations: 40, base: base, region: (dataStart - 13_000)..<dataStart)
-        let header = GGUFFuzz.run(seed: 3, iterations: 40, base: base)
+        let infos = GGUFFuzz.run(seed: 2, iterations: 150, base: base, region: (dataStart - 13_000)..<dataStart)
+        let header = GGUFFuzz.run(seed: 3, iterations: 150, base: base)
         for report in [front, infos, header] {
             #expect(report.parsed + report.rejected == report.iterations && report.rejected > 0, "\(report)")
         }
-        #expect(infos.errorCounts.count >= 3, "\(infos)")
+        #expect(infos.errorCounts.count >= 6, "tensor-info checks not reached: \(infos)")
     }
 }

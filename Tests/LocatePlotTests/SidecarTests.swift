@@ -49,6 +49,7 @@ struct SidecarTests {
         let decoded = try FigureSidecar.decoder.decode(FigureSidecar.self, from: data)
         let values = try #require(decoded.barChart?.values)
         #expect(values[0] == 1 && values[1].isNaN && values[2] == .infinity)
+        #expect(decoded.barChart?.color == chart.color && decoded.barChart?.highlightColor == chart.highlightColor)
     }
 
     /// Guards against a missing or corrupt sidecar trapping the CLI's `plot` command.

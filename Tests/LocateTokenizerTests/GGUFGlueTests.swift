@@ -35,7 +35,9 @@ struct GGUFGlueTests {
         }
     }
 
-    /// The real model: `Tokenizer(gguf:)` reads SmolLM2's metadata through the Swift reader.
+    /// The real model: `Tokenizer(gguf:)` reads SmolLM2's metadata through the Swift reader and
+    /// picks the "smollm" pre-tokenizer. Falling back to plain GPT-2 would still give the right
+    /// ids for every ASCII prompt and go unnoticed.
     @Test func realModelMetadata() throws {
         let tokenizer = try TokenizerFixtures.smollm()
         #expect(tokenizer.preTokenizer == .smollm)

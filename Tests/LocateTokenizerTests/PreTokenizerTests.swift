@@ -28,9 +28,6 @@ struct PreTokenizerTests {
         var testDescription: String { text.debugDescription }
     }
 
-    /// Expected pieces worked out from the regex by hand (alternatives tried in order, first
-    /// match wins; `\s+(?!\S)` backtracks one scalar before a non-space). Guards each alternative:
-    /// a wrong whitespace rule shifts spaces between words and changes most ids of indented code.
     static let cases: [Case] = [
         Case("Hello world", ["Hello", " world"]),
         Case("  two", [" ", " two"]),
@@ -62,6 +59,10 @@ struct PreTokenizerTests {
         Case(" ", [" "]),
     ]
 
+    /// Pieces equal those worked out from the regex by hand (alternatives tried in order, first
+    /// match wins; `\s+(?!\S)` backtracks one scalar before a non-space; `\s` as Oniguruma's, so
+    /// NBSP and U+3000 are spaces but U+200B and U+001C are not). Guards each alternative: a wrong
+    /// whitespace rule shifts spaces between words and changes most ids of indented code.
     @Test(arguments: cases)
     func piecesFollowTheRegex(_ testCase: Case) {
         #expect(Self.pieces(testCase.text, .smollm) == testCase.smollm)
