@@ -6,7 +6,7 @@ import LocateModel
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed and print it next to the PyTorch and llama.cpp reference figures.",
-        subcommands: [Forward.self])
+        subcommands: [Forward.self, Gradient.self])
 
     struct Forward: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -106,3 +106,52 @@ func time(_ n: Int, _ body: () throws -> Void) rethrows -> (median: Double, min:
     samples.sort()
     return (samples[samples.count / 2], samples[0])
 }
+
+extension Bench {
+    struct Gradient: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "grad",
+            abstract: "Milliseconds per forward+backward from log p(next token) to blocks.0 and blocks.20 mlp.hook_post.",
+            discussion: """
+            For the three reference prompts. "full" runs every layer forward and backward to the hook;
+            "from cache" resumes at the hook's layer from a kept clean run (what integrated gradients
+            and repeated gradient steps do). PyTorch's figures come from --pytorch FILE (written by
+            scripts/oracle/time_gradients.py) when given.
+            """)
+
+        @OptionGroup var options: ModelOptions
+        @Option(help: "Repetitions per row (the median is printed).") var repetitions = 9
+        @Option(help: "PyTorch timings (JSON from scripts/oracle/time_gradients.py).") var pytorch: String?
+
+        func run() throws {
+            let model = try options.load()
+            let prompts = ["The capital of France is", "SMAP was created in", "The Eiffel Tower is located in the city of"]
+            var reference: [String: Double] = [:]
+            if let pytorch, let data = FileManager.default.contents(atPath: pytorch),
+               let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+               let rows = root["results"] as? [[String: Any]] {
+                for r in rows { if let p = r["prompt"] as? String, let l = r["layer"] as? Int, let ms = r["ms_median"] as? Double { reference["\(p)|\(l)"] = ms } }
+            }
+            print("OpenBLAS kernel \(BLASInfo.coreName), \(BLASInfo.threads) threads")
+            print("prompt                                          hook                     locate full   locate from cache   PyTorch")
+            for prompt in prompts {
+                let ids = try model.encode(prompt)
+                let clean = try model.run(tokens: [ids], RunOptions(keepState: true))
+                let logits = clean.logits(row: 0)!
+                let next = logits.indices.max { logits[$0] < logits[$1] }!
+                let objective = Objective.logProb(of: next, position: ids.count - 1)
+                for layer in [0, 20] {
+                    let hook = HookPoint.mlpPost(layer)
+                    let full = try time(repetitions) { _ = try model.gradient(tokens: [ids], objective: objective, at: [hook]) }
+                    let cached = try time(repetitions) {
+                        _ = try model.gradient(tokens: [ids], objective: objective, at: [hook],
+                                               options: RunOptions(resume: Resume(state: clean.state!, layer: layer, position: 0)))
+                    }
+                    let torch = reference["\(prompt)|\(layer)"].map { String(format: "%.1f", $0) } ?? "-"
+                    print("\(prompt.padding(toLength: 47, withPad: " ", startingAt: 0)) \(hook.description.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%8.1f ms   %10.1f ms", full.median, cached.median))       \(torch)")
+                }
+            }
+        }
+    }
+}
+

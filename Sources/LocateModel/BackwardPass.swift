@@ -103,7 +103,7 @@ struct BackwardPass {
             RMSNorm.backward(x, weight: g, invRMS: inv, dy: dh.pointer, dx: dx.pointer, rows: N, width: D, accumulate: false)
         } } }
 
-        for l in (plan.startLayer..<model.layerCount).reversed() {
+        for l in (lowestLayer..<model.layerCount).reversed() {
             let t = tape.layers[l - plan.startLayer]
             let w = model.weights.layers[l]
             try visit(.residPost(l), dx)
@@ -167,6 +167,20 @@ struct BackwardPass {
             } } }
             try visit(.residPre(l), dx)
         }
-        if plan.startLayer == 0 { try visit(.embed, dx) }
+        if lowestLayer == 0 { try visit(.embed, dx) }
+    }
+
+    /// The lowest layer the gradient must reach: nothing below the lowest requested hook or weight
+    /// (or the resume layer) is walked.
+    var lowestLayer: Int {
+        BackwardPass.lowestLayer(hooks: wanted, weights: wantedWeights, startLayer: plan.startLayer, layers: model.layerCount)
+    }
+
+    static func lowestLayer(hooks: Set<HookPoint>, weights: Set<WeightRef>, startLayer: Int, layers: Int) -> Int {
+        let needed = hooks.map { hook -> Int in
+            if let l = hook.layer { return l }
+            return hook == .embed ? startLayer : layers
+        } + weights.map(\.layer)
+        return max(startLayer, needed.min() ?? layers)
     }
 }

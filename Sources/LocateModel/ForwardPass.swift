@@ -25,6 +25,8 @@ struct ForwardPass {
 
     /// Set when gradients will be taken: the forward keeps what each operation consumed.
     var tape: Tape? = nil
+    /// Layers below this keep no tape (the backward pass will not reach them).
+    var tapeFromLayer = 0
     let invRMS: Buffer     // [N]
 
     var keptKeys: [[Float]] = []
@@ -89,8 +91,9 @@ struct ForwardPass {
 
         layers: for l in plan.startLayer..<model.layerCount where !stopped {
             let w = model.weights.layers[l]
-            let record = tape.map { _ in LayerTape() }
-            if let record { tape!.layers.append(record) }
+            let layerTape = tape.map { _ in LayerTape() }
+            if let layerTape { tape!.layers.append(layerTape) }
+            let record = l >= tapeFromLayer ? layerTape : nil
             if keep { keptResidual.append(merged(plan.state?.residual[l], x, width: D)) }
             if try visit(.residPre(l), x) { stopped = true; break layers }
             record?.residPre = x.array

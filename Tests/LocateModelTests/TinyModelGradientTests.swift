@@ -170,3 +170,20 @@ struct SplitMix {
         return Int((z ^ (z >> 31)) % UInt64(n))
     }
 }
+
+@Suite("Vector optimization")
+struct VectorOptimizationTests {
+    /// Optimizing a vector added at an MLP output raises the target's log-probability, stays in
+    /// the norm ball, and is repeatable.
+    @Test func raisesObjectiveWithinBall() throws {
+        let model = TinyModel.make(seed: 21)
+        let tokens = [[4, 80, 19, 200, 7], [4, 80, 19, 33, 7]]
+        let objective = Objective([(1, .logProb(row: 0, position: 4, token: 99)), (1, .logProb(row: 1, position: 4, token: 99))])
+        let settings = VectorOptimization(hook: .mlpOut(0), sites: [(0, 2), (1, 2)], steps: 15, learningRate: 0.1, maxNorm: 2)
+        let a = try model.optimizeAddedVector(tokens: tokens, objective: objective, settings: settings)
+        #expect(a.objectives.last! > a.objectives.first! + 0.1)
+        #expect(a.vector.reduce(0) { $0 + $1 * $1 }.squareRoot() <= 2.0001)
+        let b = try model.optimizeAddedVector(tokens: tokens, objective: objective, settings: settings)
+        #expect(a.vector == b.vector)
+    }
+}
