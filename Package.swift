@@ -8,13 +8,14 @@ import PackageDescription
 //   LocateFormats             GGUF reader + dequantizers, ModelConfig
 //   LocateTokenizer           byte-level BPE (from GGUF metadata or tokenizer.json)
 //   LocateModel               llama forward pass, hook points, interventions, activation cache
+//   LocateMethods             locating methods: probes, causal tracing, …
 //   LocatePlot                PNG canvas, bitmap font, colormaps, heatmaps, line and bar charts
 //   LocateCLI                 the `locate` executable
 let package = Package(
     name: "locate",
     products: [
         .executable(name: "locate", targets: ["LocateCLI"]),
-        .library(name: "Locate", targets: ["LocateCore", "LocateFormats", "LocateTokenizer", "LocateModel", "LocatePlot"]),
+        .library(name: "Locate", targets: ["LocateCore", "LocateFormats", "LocateTokenizer", "LocateModel", "LocatePlot", "LocateMethods"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,8 +35,9 @@ let package = Package(
         .target(name: "LocateTokenizer", dependencies: ["LocateFormats"]),
         .target(name: "LocateModel", dependencies: ["LocateCore", "LocateFormats", "LocateTokenizer", "CBLAS"]),
         .target(name: "LocatePlot", dependencies: ["LocateCore", "CPNG"]),
+        .target(name: "LocateMethods", dependencies: ["LocateCore", "LocateModel", "LocateTokenizer"]),
         .executableTarget(name: "LocateCLI", dependencies: [
-            "LocateCore", "LocateFormats", "LocateTokenizer", "LocateModel", "LocatePlot", "LocateStore",
+            "LocateCore", "LocateFormats", "LocateTokenizer", "LocateModel", "LocatePlot", "LocateStore", "LocateMethods",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", dependencies: ["LocateCore", "LocateFormats"], path: "Tests/TestSupport"),
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "LocateTokenizerTests", dependencies: ["LocateTokenizer", "TestSupport"]),
         .testTarget(name: "LocateModelTests", dependencies: ["LocateModel", "TestSupport"]),
         .testTarget(name: "LocatePlotTests", dependencies: ["LocatePlot", "TestSupport"]),
+        .testTarget(name: "LocateMethodsTests", dependencies: ["LocateMethods", "TestSupport"]),
         .testTarget(name: "LocateStoreTests", dependencies: ["LocateStore", "TestSupport", "CZlib"]),
     ]
 )

@@ -71,15 +71,28 @@ struct ForwardPass {
         var stopped = false
 
         if plan.startLayer == 0 {
+            // Embeddings of the computed positions. When resuming, a position the kept run covers
+            // with the same token reuses that run's embedding output (its own interventions at
+            // hook_embed included), as higher layers reuse its residual stream; new positions
+            // (generation) are embedded from their tokens.
+            let state = plan.state
             model.weights.embedding.withPointer { e in
                 for b in 0..<B { for i in 0..<Tq {
-                    (x.pointer + (b * Tq + i) * D).update(from: e + plan.tokens[b][p0 + i] * D, count: D)
+                    let p = p0 + i, token = plan.tokens[b][p]
+                    let destination = x.pointer + (b * Tq + i) * D
+                    if let state, p < state.positions, state.tokens[b % state.batch][p] == token {
+                        state.residual[0].withPointer { destination.update(from: $0 + ((b % state.batch) * state.positions + p) * D, count: D) }
+                    } else {
+                        destination.update(from: e + token * D, count: D)
+                    }
                 } }
             }
             stopped = try visit(.embed, x)
         } else {
             copyPositions(from: plan.state!.residual[plan.startLayer], sourceBatch: plan.state!.batch, sourceLength: plan.state!.positions,
                           into: x.pointer, length: Tq, range: p0..<T, at: 0, width: D)
+            // The resumed run's input is the previous block's output: its hook runs first.
+            stopped = try visit(.residPost(plan.startLayer - 1), x)
         }
         if keep {
             for l in 0..<plan.startLayer {
@@ -197,22 +210,22 @@ struct ForwardPass {
     }
 
     /// Copies positions `range` of every row from a [Bs, Ts, W] array into a [B, length, W]
-    /// buffer starting at position row `at`; a one-row source is broadcast to every row.
+    /// buffer starting at position row `at`; row b reads source row b mod Bs.
     private func copyPositions(from source: [Float], sourceBatch: Int, sourceLength: Int, into destination: UnsafeMutablePointer<Float>,
                                length: Int, range: Range<Int>, at start: Int, width: Int) {
         source.withPointer { s in
             for b in 0..<plan.batch {
-                let sb = sourceBatch == 1 ? 0 : b
+                let sb = b % sourceBatch
                 (destination + (b * length + start) * width).update(from: s + (sb * sourceLength + range.lowerBound) * width, count: range.count * width)
             }
         }
     }
 
-    /// A state array [Bs, T, W] broadcast to the run's batch.
+    /// A state array [Bs, T, W] tiled to the run's batch (row b is cached row b mod Bs).
     private func expand(_ source: [Float], width: Int) -> [Float] {
         let sourceBatch = plan.state!.batch
         if sourceBatch == plan.batch { return source }
-        return Array((0..<plan.batch).map { _ in source }.joined())
+        return Array((0..<plan.batch / sourceBatch).map { _ in source }.joined())
     }
 
     /// [B, T, W]: positions before p0 from the cached run, the rest from the current buffer.

@@ -15,7 +15,11 @@ public struct RunOptions: Sendable {
     public var keepState: Bool = false
     /// Start from a cached run at a layer and position: only layers ≥ layer and positions
     /// ≥ position are computed; earlier positions' keys/values and the residual stream below
-    /// the layer come from the cached run.
+    /// the layer come from the cached run (its interventions included). The run's input,
+    /// `blocks.{layer-1}.hook_resid_post`, is visited first, so it can be patched. The cached
+    /// run may have fewer rows than this one if they tile it (row b reads cached row b mod rows),
+    /// and fewer positions when resuming at layer 0 (generation: new positions are embedded
+    /// from their tokens).
     public var resume: Resume? = nil
     /// End the forward pass right after this hook (no logits are computed).
     public var stopAfter: HookPoint? = nil
@@ -77,6 +81,18 @@ public struct RunResult: Sendable {
         guard let l = logits(row: row, position: position) else { return nil }
         let lse = l.withUnsafeBufferPointer { Softmax.logSumExp($0.baseAddress!, count: $0.count) }
         return l.map { Float(Foundation.exp(Double($0 - lse))) }
+    }
+
+    /// log p(token) at one row and computed position, without materializing the distribution.
+    public func logProbability(of token: Int, row: Int = 0, position: Int? = nil) -> Float? {
+        guard let logits else { return nil }
+        let p = position ?? logitPositions.last!
+        guard let pi = logitPositions.firstIndex(of: p), token >= 0, token < logits.shape[2] else { return nil }
+        let v = logits.shape[2]
+        let start = (row * logitPositions.count + pi) * v
+        return logits.data.withUnsafeBufferPointer { l in
+            l[start + token] - Softmax.logSumExp(l.baseAddress! + start, count: v)
+        }
     }
 
     /// log-softmax of one row at one computed position (default: last).

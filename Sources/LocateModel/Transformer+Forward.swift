@@ -50,12 +50,14 @@ struct ForwardPlan {
             guard resume.position >= 0, resume.position < first.count else {
                 throw .invalidResume("position \(resume.position) is outside the prompt's \(first.count) positions")
             }
-            guard s.batch == batch || s.batch == 1 else { throw .invalidResume("the cached run has \(s.batch) rows, this run \(batch)") }
+            guard batch % s.batch == 0 else {
+                throw .invalidResume("the cached run has \(s.batch) rows, which do not tile this run's \(batch) rows (row b reads cached row b mod \(s.batch))")
+            }
             let shared = resume.layer > 0 ? first.count : resume.position
             guard s.positions >= shared, (resume.layer == 0 || s.positions == first.count) else {
                 throw .invalidResume("the cached run has \(s.positions) positions; resuming at layer \(resume.layer), position \(resume.position) needs \(resume.layer > 0 ? first.count : resume.position)")
             }
-            for b in 0..<batch where Array(tokens[b][0..<shared]) != Array(s.tokens[s.batch == 1 ? 0 : b][0..<shared]) {
+            for b in 0..<batch where Array(tokens[b][0..<shared]) != Array(s.tokens[b % s.batch][0..<shared]) {
                 throw .invalidResume("row \(b)'s tokens differ from the cached run's in the positions it reuses (0..<\(shared))")
             }
             l0 = resume.layer; p0 = resume.position
@@ -74,7 +76,9 @@ struct ForwardPlan {
     private static func check(_ hook: HookPoint, model: Transformer, l0: Int) throws(ModelError) {
         if let l = hook.layer {
             guard l < model.layerCount else { throw .layerOutOfRange(hook: hook.description, layer: l, layers: model.layerCount) }
-            guard l >= l0 else { throw .invalidResume("\(hook) lies below the resume layer \(l0), so it would not run") }
+            // blocks.{l0-1}.hook_resid_post is the resumed run's input, visited first.
+            let isInput = hook.site == .residPost && l == l0 - 1
+            guard l >= l0 || isInput else { throw .invalidResume("\(hook) lies below the resume layer \(l0), so it would not run") }
         } else if hook == .embed && l0 > 0 {
             throw .invalidResume("hook_embed does not run when resuming at layer \(l0)")
         }

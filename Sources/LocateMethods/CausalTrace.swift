@@ -1,0 +1,158 @@
+import LocateCore
+import LocateModel
+
+/// ROME's causal tracing (Meng et al. 2022), computed without a full forward pass per cell.
+///
+/// The subject's input embeddings are corrupted with Gaussian noise in `samples` rows; for every
+/// (token t, layer l) the clean value of one state is restored and the probability of the answer
+/// is measured: the hidden state after block l (kind `hidden`), or the MLP or attention outputs of
+/// a window of layers centred on l (kinds `mlp`, `attn`). A cell's score is the mean over the
+/// corrupted rows of p(answer).
+///
+/// Only what a restoration can change is computed: a run for cell (l, t) resumes from the kept
+/// corrupted run at the cell's first layer and at position t, and cells that share a resume point
+/// (across kinds) run as one batch, so every weight is one matrix product per group. Cells at
+/// tokens before the subject are not run: nothing before the subject is corrupted, so restoring
+/// there changes nothing and their score is the corrupted score exactly.
+public struct CausalTrace: Sendable {
+    public enum Kind: String, CaseIterable, Codable, Sendable { case hidden, mlp, attn }
+
+    /// The noise added to the subject embeddings: [samples, subject tokens, D] values, row-major.
+    public struct Noise: Sendable {
+        public let values: [Double]
+        public let samples: Int
+        public let level: Double
+        public init(values: [Double], samples: Int, level: Double) {
+            self.values = values; self.samples = samples; self.level = level
+        }
+
+        /// ROME's noise: `level · RandomState(seed).randn(samples, n, D)` (numpy's legacy stream).
+        public static func rome(level: Double, samples: Int, subjectTokens n: Int, width d: Int, seed: UInt32 = 1) -> Noise {
+            let draws = NumpyRandomState(seed: seed).randn(samples * n * d)
+            return Noise(values: draws.map { $0 * level }, samples: samples, level: level)
+        }
+    }
+
+    public struct Case: Sendable {
+        public let tokens: [Int]            // the prompt's tokens [T]
+        public let subject: Range<Int>      // subject token range in the prompt
+        public let answer: [Int]            // scored tokens: answer[0] follows the prompt; more by teacher forcing
+        public init(tokens: [Int], subject: Range<Int>, answer: [Int]) {
+            self.tokens = tokens; self.subject = subject; self.answer = answer
+        }
+    }
+
+    public struct Result: Sendable, Codable {
+        public let kind: Kind
+        public let scores: [[Float]]        // [T][L]
+        public let lowScore: Float
+        public let highScore: Float
+        public let window: Int
+    }
+
+    public let model: Transformer
+    public let window: Int
+
+    public init(model: Transformer, window: Int = 10) {
+        self.model = model; self.window = window
+    }
+
+    /// Layers restored for the cell at layer l: ROME's `range(max(0, l − w/2), min(L, l − (−w/2)))`.
+    public func windowLayers(_ l: Int, kind: Kind) -> Range<Int> {
+        guard kind != .hidden else { return l..<(l + 1) }
+        let lower = max(0, l - window / 2), upper = min(model.layerCount, l + (window + 1) / 2)
+        return lower..<upper
+    }
+
+    /// Traces one case for the given kinds. `progress` is called with (groups done, groups total).
+    public func run(_ c: Case, noise: Noise, kinds: [Kind] = Kind.allCases,
+                    progress: (Int, Int) -> Void = { _, _ in }) throws -> [Result] {
+        let L = model.layerCount, D = model.config.embeddingLength, S = noise.samples
+        guard !c.subject.isEmpty, c.subject.upperBound <= c.tokens.count else {
+            throw ModelError.invalidArgument("the subject's token range \(c.subject) is outside the prompt's \(c.tokens.count) tokens")
+        }
+        guard !c.answer.isEmpty else { throw ModelError.invalidArgument("the answer has no tokens") }
+        guard noise.values.count == S * c.subject.count * D else {
+            throw ModelError.interventionShape(hook: "hook_embed (noise)", expected: "[\(S), \(c.subject.count), \(D)]", got: [noise.values.count])
+        }
+        let input = c.tokens + c.answer.dropLast()
+        let T = c.tokens.count
+        let scored = Array((T - 1)..<(T - 1 + c.answer.count))   // positions whose next token is an answer token
+
+        // Clean run: the values to restore.
+        let sites: [HookPoint.Site] = [.residPost, .mlpOut, .attnOut]
+        let clean = try model.run(tokens: [input], RunOptions(record: .sites(sites), logits: .at(scored)))
+        let high = Self.score(clean, rows: 0..<1, positions: scored, answer: c.answer)
+
+        // Corrupted run: ROME adds float64 noise to the float32 embeddings and rounds once.
+        var corrupted = [Float](repeating: 0, count: S * c.subject.count * D)
+        let embedding = model.weights.embedding
+        for s in 0..<S { for (j, t) in c.subject.enumerated() { for d in 0..<D {
+            let i = (s * c.subject.count + j) * D + d
+            corrupted[i] = Float(Double(embedding[input[t] * D + d]) + noise.values[i])
+        } } }
+        let corruption = Intervention.replace(.embed, with: Tensor(shape: [S, c.subject.count, D], data: corrupted),
+                                              positions: .range(lower: c.subject.lowerBound, upper: c.subject.upperBound))
+        let rows = Array(repeating: input, count: S)
+        let base = try model.run(tokens: rows, RunOptions(interventions: [corruption], logits: .at(scored), keepState: true))
+        let low = Self.score(base, rows: 0..<S, positions: scored, answer: c.answer)
+        guard let state = base.state else { throw ModelError.invalidArgument("the corrupted run kept no state") }
+
+        // Cells grouped by resume point (first layer, position).
+        struct Cell { let kind: Kind; let layer: Int; let position: Int }
+        var groups: [Int: [Int: [Cell]]] = [:]   // start layer → position → cells
+        for kind in kinds {
+            for t in c.subject.lowerBound..<T {
+                for l in 0..<L {
+                    let start = kind == .hidden ? l + 1 : windowLayers(l, kind: kind).lowerBound
+                    groups[start, default: [:]][t, default: []].append(Cell(kind: kind, layer: l, position: t))
+                }
+            }
+        }
+        var scores: [Kind: [[Float]]] = [:]
+        for kind in kinds { scores[kind] = Array(repeating: Array(repeating: low, count: L), count: T) }
+        let total = groups.values.reduce(0) { $0 + $1.count }
+        var done = 0
+        let sources = ["clean": clean.cache]
+        for start in groups.keys.sorted() {
+            for position in groups[start]!.keys.sorted() {
+                let cells = groups[start]![position]!
+                var interventions: [Intervention] = []
+                for (i, cell) in cells.enumerated() {
+                    let cellRows = Intervention.Selection.at(Array(i * S ..< (i + 1) * S))
+                    switch cell.kind {
+                    case .hidden:
+                        interventions.append(.patch(.residPost(cell.layer), from: "clean", rows: cellRows, positions: .at([position])))
+                    case .mlp, .attn:
+                        for j in windowLayers(cell.layer, kind: cell.kind) {
+                            let hook: HookPoint = cell.kind == .mlp ? .mlpOut(j) : .attnOut(j)
+                            interventions.append(.patch(hook, from: "clean", rows: cellRows, positions: .at([position])))
+                        }
+                    }
+                }
+                let batch = Array(repeating: input, count: S * cells.count)
+                let run = try model.run(tokens: batch, RunOptions(interventions: interventions, sources: sources, logits: .at(scored),
+                                                                  resume: Resume(state: state, layer: start, position: position)))
+                for (i, cell) in cells.enumerated() {
+                    scores[cell.kind]![position][cell.layer] = Self.score(run, rows: (i * S)..<((i + 1) * S), positions: scored, answer: c.answer)
+                }
+                done += 1
+                progress(done, total)
+            }
+        }
+        return kinds.map { Result(kind: $0, scores: scores[$0]!, lowScore: low, highScore: high, window: window) }
+    }
+
+    /// Mean over rows of Π_k p(answer_k) at the scored positions.
+    static func score(_ run: RunResult, rows: Range<Int>, positions: [Int], answer: [Int]) -> Float {
+        var total = 0.0
+        for r in rows {
+            var logp = 0.0
+            for (k, p) in positions.enumerated() { logp += Double(run.logProbability(of: answer[k], row: r, position: p)!) }
+            total += Foundation.exp(logp)
+        }
+        return Float(total / Double(rows.count))
+    }
+}
+
+import Foundation
