@@ -52,6 +52,8 @@ public struct CausalTrace: Sendable {
 
     public let model: Transformer
     public let window: Int
+    /// Upper bound on rows × positions of one batched run (memory: about 40 KB per row-position).
+    public var maxRowsPerRun = 4096
 
     public init(model: Transformer, window: Int = 10) {
         self.model = model; self.window = window
@@ -98,49 +100,81 @@ public struct CausalTrace: Sendable {
         let low = Self.score(base, rows: 0..<S, positions: scored, answer: c.answer)
         guard let state = base.state else { throw ModelError.invalidArgument("the corrupted run kept no state") }
 
-        // Cells grouped by resume point (first layer, position).
+        // Cells grouped by the first layer they change; within a group, cells of every position
+        // run together from the group's earliest position (rows of a later position recompute a
+        // few positions that equal the corrupted run), so each weight is one large matrix product.
         struct Cell { let kind: Kind; let layer: Int; let position: Int }
-        var groups: [Int: [Int: [Cell]]] = [:]   // start layer → position → cells
+        var groups: [Int: [Cell]] = [:]
         for kind in kinds {
             for t in c.subject.lowerBound..<T {
                 for l in 0..<L {
                     let start = kind == .hidden ? l + 1 : windowLayers(l, kind: kind).lowerBound
-                    groups[start, default: [:]][t, default: []].append(Cell(kind: kind, layer: l, position: t))
+                    groups[start, default: []].append(Cell(kind: kind, layer: l, position: t))
                 }
+            }
+        }
+        var chunks: [(start: Int, cells: [Cell])] = []
+        for start in groups.keys.sorted() {
+            let byPosition = Dictionary(grouping: groups[start]!, by: \.position)
+            let positions = byPosition.keys.sorted()
+            for range in Self.chunkPositions(positions.map { byPosition[$0]!.count * S }, positions: positions,
+                                             length: input.count, maxRows: maxRowsPerRun) {
+                chunks.append((start, range.flatMap { byPosition[positions[$0]]! }))
             }
         }
         var scores: [Kind: [[Float]]] = [:]
         for kind in kinds { scores[kind] = Array(repeating: Array(repeating: low, count: L), count: T) }
-        let total = groups.values.reduce(0) { $0 + $1.count }
-        var done = 0
         let sources = ["clean": clean.cache]
-        for start in groups.keys.sorted() {
-            for position in groups[start]!.keys.sorted() {
-                let cells = groups[start]![position]!
-                var interventions: [Intervention] = []
-                for (i, cell) in cells.enumerated() {
-                    let cellRows = Intervention.Selection.at(Array(i * S ..< (i + 1) * S))
-                    switch cell.kind {
-                    case .hidden:
-                        interventions.append(.patch(.residPost(cell.layer), from: "clean", rows: cellRows, positions: .at([position])))
-                    case .mlp, .attn:
-                        for j in windowLayers(cell.layer, kind: cell.kind) {
-                            let hook: HookPoint = cell.kind == .mlp ? .mlpOut(j) : .attnOut(j)
-                            interventions.append(.patch(hook, from: "clean", rows: cellRows, positions: .at([position])))
-                        }
+        for (done, chunk) in chunks.enumerated() {
+            let cells = chunk.cells
+            let position = cells.map(\.position).min()!
+            var interventions: [Intervention] = []
+            for (i, cell) in cells.enumerated() {
+                let cellRows = Intervention.Selection.at(Array(i * S ..< (i + 1) * S))
+                switch cell.kind {
+                case .hidden:
+                    interventions.append(.patch(.residPost(cell.layer), from: "clean", rows: cellRows, positions: .at([cell.position])))
+                case .mlp, .attn:
+                    for j in windowLayers(cell.layer, kind: cell.kind) {
+                        let hook: HookPoint = cell.kind == .mlp ? .mlpOut(j) : .attnOut(j)
+                        interventions.append(.patch(hook, from: "clean", rows: cellRows, positions: .at([cell.position])))
                     }
                 }
-                let batch = Array(repeating: input, count: S * cells.count)
-                let run = try model.run(tokens: batch, RunOptions(interventions: interventions, sources: sources, logits: .at(scored),
-                                                                  resume: Resume(state: state, layer: start, position: position)))
-                for (i, cell) in cells.enumerated() {
-                    scores[cell.kind]![position][cell.layer] = Self.score(run, rows: (i * S)..<((i + 1) * S), positions: scored, answer: c.answer)
-                }
-                done += 1
-                progress(done, total)
             }
+            let batch = Array(repeating: input, count: S * cells.count)
+            let run = try model.run(tokens: batch, RunOptions(interventions: interventions, sources: sources, logits: .at(scored),
+                                                              resume: Resume(state: state, layer: chunk.start, position: position)))
+            for (i, cell) in cells.enumerated() {
+                scores[cell.kind]![cell.position][cell.layer] = Self.score(run, rows: (i * S)..<((i + 1) * S), positions: scored, answer: c.answer)
+            }
+            progress(done + 1, chunks.count)
         }
         return kinds.map { Result(kind: $0, scores: scores[$0]!, lowScore: low, highScore: high, window: window) }
+    }
+
+    /// Splits sorted positions into contiguous runs. A run starting at position p computes
+    /// rows × (length − p) row-positions M; a matrix product of M rows runs at about M / (M + 24)
+    /// of peak (OpenBLAS SkylakeX, SWIFTPROBE.md §3), so the split minimizes Σ M / efficiency(M):
+    /// few large products, little recomputation of positions before a cell's own.
+    static func chunkPositions(_ rows: [Int], positions: [Int], length: Int, maxRows: Int) -> [[Int]] {
+        let n = positions.count
+        func cost(_ i: Int, _ j: Int) -> Double? {   // positions i...j in one run
+            let m = Double(rows[i...j].reduce(0, +) * (length - positions[i]))
+            if m > Double(maxRows) && j > i { return nil }
+            return m * (m + 24) / m
+        }
+        var best = [Double](repeating: .infinity, count: n + 1), cut = [Int](repeating: 0, count: n + 1)
+        best[0] = 0
+        for j in 1...max(n, 1) where n > 0 {
+            for i in 0..<j {
+                guard let c = cost(i, j - 1), best[i] + c < best[j] else { continue }
+                best[j] = best[i] + c; cut[j] = i
+            }
+        }
+        var ranges: [[Int]] = []
+        var j = n
+        while j > 0 { ranges.insert(Array(cut[j]..<j), at: 0); j = cut[j] }
+        return ranges
     }
 
     /// Mean over rows of Π_k p(answer_k) at the scored positions.

@@ -91,7 +91,7 @@ public struct ProbeError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unwritable(let reason): what = "cannot write the file: \(reason)"
         case .unknownFormat(let reason): what = "not a probe file: \(reason)"
         case .invalidJSON(let reason): what = "invalid JSON: \(reason)"
-        case .missingField: what = "missing field"
+        case .missingField: what = "missing"
         case .wrongType(let expected): what = "must be \(expected)"
         case .unknownField: what = "unknown field (known: id, subject, template, target, relation, paraphrases, prompt)"
         case .invalidValue(let reason): what = reason
