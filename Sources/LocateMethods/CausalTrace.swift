@@ -86,18 +86,7 @@ public struct CausalTrace: Sendable {
         let clean = try model.run(tokens: [input], RunOptions(record: .sites(sites), logits: .at(scored)))
         let high = Self.score(clean, rows: 0..<1, positions: scored, answer: c.answer)
 
-        // Corrupted run: ROME adds float64 noise to the float32 embeddings and rounds once.
-        var corrupted = [Float](repeating: 0, count: S * c.subject.count * D)
-        let embedding = model.weights.embedding
-        for s in 0..<S { for (j, t) in c.subject.enumerated() { for d in 0..<D {
-            let i = (s * c.subject.count + j) * D + d
-            corrupted[i] = Float(Double(embedding[input[t] * D + d]) + noise.values[i])
-        } } }
-        let corruption = Intervention.replace(.embed, with: Tensor(shape: [S, c.subject.count, D], data: corrupted),
-                                              positions: .range(lower: c.subject.lowerBound, upper: c.subject.upperBound))
-        let rows = Array(repeating: input, count: S)
-        let base = try model.run(tokens: rows, RunOptions(interventions: [corruption], logits: .at(scored), keepState: true))
-        let low = Self.score(base, rows: 0..<S, positions: scored, answer: c.answer)
+        let (base, low) = try corruptedRun(c, noise: noise, keepState: true)
         guard let state = base.state else { throw ModelError.invalidArgument("the corrupted run kept no state") }
 
         // Cells grouped by the first layer they change; within a group, cells of every position
@@ -125,6 +114,8 @@ public struct CausalTrace: Sendable {
         var scores: [Kind: [[Float]]] = [:]
         for kind in kinds { scores[kind] = Array(repeating: Array(repeating: low, count: L), count: T) }
         let sources = ["clean": clean.cache]
+        var finalRows: [Float] = []                       // [cells · S · scored, D]
+        var owners: [(Kind, Int, Int)] = []               // (kind, position, layer) per cell
         for (done, chunk) in chunks.enumerated() {
             let cells = chunk.cells
             let position = cells.map(\.position).min()!
@@ -142,26 +133,69 @@ public struct CausalTrace: Sendable {
                 }
             }
             let batch = Array(repeating: input, count: S * cells.count)
-            let run = try model.run(tokens: batch, RunOptions(interventions: interventions, sources: sources, logits: .at(scored),
+            let run = try model.run(tokens: batch, RunOptions(interventions: interventions, record: .hooks([.finalNormalized]),
+                                                              sources: sources, logits: .none,
                                                               resume: Resume(state: state, layer: chunk.start, position: position)))
+            // Keep each row's final normalized vectors at the scored positions; the unembedding runs
+            // once for every cell at the end, as one large matrix product.
+            let h = run.cache.entry(.finalNormalized)!
+            let tq = h.positions.count
             for (i, cell) in cells.enumerated() {
-                scores[cell.kind]![cell.position][cell.layer] = Self.score(run, rows: (i * S)..<((i + 1) * S), positions: scored, answer: c.answer)
+                for r in (i * S)..<((i + 1) * S) {
+                    for p in scored {
+                        let pi = h.positions.firstIndex(of: p)!
+                        finalRows.append(contentsOf: h.tensor.data[((r * tq) + pi) * D ..< ((r * tq) + pi + 1) * D])
+                    }
+                }
+                owners.append((cell.kind, cell.position, cell.layer))
             }
             progress(done + 1, chunks.count)
         }
+        let probabilities = unembeddedScores(finalRows, rowsPerCell: S, positionsPerRow: scored.count, answer: c.answer)
+        for (i, owner) in owners.enumerated() { scores[owner.0]![owner.1][owner.2] = probabilities[i] }
         return kinds.map { Result(kind: $0, scores: scores[$0]!, lowScore: low, highScore: high, window: window) }
     }
 
+    /// The corrupted run: ROME adds float64 noise to the float32 subject embeddings and rounds
+    /// once. Returns the run and the corrupted score.
+    func corruptedRun(_ c: Case, noise: Noise, keepState: Bool) throws -> (RunResult, Float) {
+        let S = noise.samples, D = model.config.embeddingLength
+        guard noise.values.count == S * c.subject.count * D else {
+            throw ModelError.interventionShape(hook: "hook_embed (noise)", expected: "[\(S), \(c.subject.count), \(D)]", got: [noise.values.count])
+        }
+        let input = c.tokens + c.answer.dropLast()
+        let scored = Array((c.tokens.count - 1)..<(c.tokens.count - 1 + c.answer.count))
+        var corrupted = [Float](repeating: 0, count: S * c.subject.count * D)
+        let embedding = model.weights.embedding
+        for s in 0..<S { for (j, t) in c.subject.enumerated() { for d in 0..<D {
+            let i = (s * c.subject.count + j) * D + d
+            corrupted[i] = Float(Double(embedding[input[t] * D + d]) + noise.values[i])
+        } } }
+        let corruption = Intervention.replace(.embed, with: Tensor(shape: [S, c.subject.count, D], data: corrupted),
+                                              positions: .range(lower: c.subject.lowerBound, upper: c.subject.upperBound))
+        let run = try model.run(tokens: Array(repeating: input, count: S),
+                                RunOptions(interventions: [corruption], logits: .at(scored), keepState: keepState))
+        return (run, Self.score(run, rows: 0..<S, positions: scored, answer: c.answer))
+    }
+
+    /// p(answer) averaged over the corrupted rows, without restoring anything (ROME's low score).
+    public func corruptedScore(_ c: Case, noise: Noise) throws -> Float {
+        try corruptedRun(c, noise: noise, keepState: false).1
+    }
+
     /// Splits sorted positions into contiguous runs. A run starting at position p computes
-    /// rows × (length − p) row-positions M; a matrix product of M rows runs at about M / (M + 24)
-    /// of peak (OpenBLAS SkylakeX, SWIFTPROBE.md §3), so the split minimizes Σ M / efficiency(M):
-    /// few large products, little recomputation of positions before a cell's own.
+    /// rows × (length − p) row-positions M; a matrix product of M rows runs at about M / (M + 64)
+    /// of peak on two threads (OpenBLAS SkylakeX, SWIFTPROBE.md §3), and every run packs each
+    /// weight once, so the split minimizes Σ (M + 64 + 48): few large products, little
+    /// recomputation of positions before a cell's own.
     static func chunkPositions(_ rows: [Int], positions: [Int], length: Int, maxRows: Int) -> [[Int]] {
         let n = positions.count
         func cost(_ i: Int, _ j: Int) -> Double? {   // positions i...j in one run
             let m = Double(rows[i...j].reduce(0, +) * (length - positions[i]))
             if m > Double(maxRows) && j > i { return nil }
-            return m * (m + 24) / m
+            // efficiency M/(M+64) with two threads; +48 row-positions per run for packing the
+            // weights and starting the threads
+            return m + 64 + 48
         }
         var best = [Double](repeating: .infinity, count: n + 1), cut = [Int](repeating: 0, count: n + 1)
         best[0] = 0
@@ -175,6 +209,33 @@ public struct CausalTrace: Sendable {
         var j = n
         while j > 0 { ranges.insert(Array(cut[j]..<j), at: 0); j = cut[j] }
         return ranges
+    }
+
+    /// Cell scores from final normalized rows [cells · S · P, D]: logits in blocks of rows through
+    /// one unembedding product each, then the mean over a cell's S rows of Π_k p(answer_k).
+    func unembeddedScores(_ rows: [Float], rowsPerCell S: Int, positionsPerRow P: Int, answer: [Int]) -> [Float] {
+        let D = model.config.embeddingLength, V = model.config.vocabSize
+        let total = rows.count / D
+        let block = 1024
+        var logProbability = [Double](repeating: 0, count: total / P)   // per row: Σ_k log p(answer_k)
+        var logits = [Float](repeating: 0, count: block * V)
+        var start = 0
+        while start < total {
+            let m = min(block, total - start)
+            rows.withUnsafeBufferPointer { x in model.weights.output.withUnsafeBufferPointer { w in logits.withUnsafeMutableBufferPointer { y in
+                Matmul.linear(x.baseAddress! + start * D, w.baseAddress!, y.baseAddress!, m: m, n: V, k: D)
+                for i in 0..<m {
+                    let row = y.baseAddress! + i * V
+                    let k = (start + i) % P
+                    logProbability[(start + i) / P] += Double(row[answer[k]] - Softmax.logSumExp(row, count: V))
+                }
+            } } }
+            start += m
+        }
+        let cells = total / (P * S)
+        return (0..<cells).map { c in
+            Float((0..<S).reduce(0.0) { $0 + Foundation.exp(logProbability[c * S + $1]) } / Double(S))
+        }
     }
 
     /// Mean over rows of Π_k p(answer_k) at the scored positions.

@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import LocateCore
+import LocateMethods
+import LocateModel
+import LocatePlot
+
+struct Trace: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Causal tracing (ROME): which hidden states, MLPs and attention layers carry a fact.",
+        discussion: """
+        The subject's input embeddings are corrupted with Gaussian noise (ROME's: numpy
+        RandomState(seed).randn, scaled); then each state is restored to its clean value in turn and
+        the probability of the answer measured. Writes, per kind, a heatmap PNG with a JSON sidecar
+        (the scores, tokens, settings and the command that redraws it) and the scores as .npy.
+
+        --noise takes ROME's codes: 3s (3 × the standard deviation of subject embeddings, the
+        default; the subjects come from --noise-subjects FILE or the project's probes/facts.jsonl)
+        or a number. --noise-file gives the noise itself ([samples, subject tokens, width], .npy).
+        """)
+
+    @Argument(help: "The prompt to trace.") var prompt: String?
+    @OptionGroup var options: ModelOptions
+    @Option(help: "The subject as written in the prompt (default: detected).") var subject: String?
+    @Option(help: "The answer to trace (default: the model's prediction).") var target: String?
+    @Option(help: "What to restore: hidden, mlp, attn or all.") var kind: KindChoice = .all
+    @Option(help: "Corrupted samples per cell.") var samples = 10
+    @Option(help: "Noise: ks (k × the subjects' embedding standard deviation) or a number.") var noise = "3s"
+    @Option(help: "Layers restored together for mlp and attn.") var window = 10
+    @Option(help: "Seed of the noise (numpy RandomState).") var seed: UInt32 = 1
+    @Option(name: .customLong("noise-file"), help: "The noise itself, as .npy [samples, subject tokens, width].") var noiseFile: String?
+    @Option(name: .customLong("noise-subjects"), help: "Subjects for the noise level (any probe file format).") var noiseSubjects: String?
+    @Option(help: "Output folder.") var out: String?
+    @Flag(help: "Print JSON instead of text.") var json = false
+
+    enum KindChoice: String, ExpressibleByArgument, CaseIterable {
+        case hidden, mlp, attn, all
+        var kinds: [CausalTrace.Kind] { self == .all ? CausalTrace.Kind.allCases : [CausalTrace.Kind(rawValue: rawValue)!] }
+    }
+
+    struct Report: Encodable {
+        let prompt: String; let tokens: [String]; let subject: String; let subjectRange: [Int]
+        let answer: String; let answerIDs: [Int]; let note: String?
+        let lowScore: Float; let highScore: Float; let noiseLevel: Double; let samples: Int; let window: Int
+        let outputs: [String]; let seconds: Double
+    }
+
+    func run() throws {
+        guard let prompt else { throw ValidationError("give a prompt to trace, e.g. locate trace \"The capital of France is\"") }
+        let start = Date()
+        let model = try options.load()
+        let tracer = CausalTrace(model: model, window: window)
+        let ids = try model.encode(prompt)
+        let answer = try tracer.answer(for: ids, target: target)
+        if let note = answer.note, !json { print("note: \(note)") }
+
+        let level = try noiseLevel(tracer)
+        let (subjectText, range) = try chooseSubject(tracer, ids: ids, answer: answer, level: level)
+        let traceNoise: CausalTrace.Noise
+        if let noiseFile {
+            let array = try NPY.read(URL(fileURLWithPath: noiseFile))
+            guard array.shape == [array.shape.first ?? 0, range.count, model.config.embeddingLength] else {
+                throw ValidationError("\(noiseFile) has shape \(array.shape); the trace needs [samples, \(range.count), \(model.config.embeddingLength)] for subject \"\(subjectText)\"")
+            }
+            traceNoise = CausalTrace.Noise(values: array.doubles, samples: array.shape[0], level: level)
+        } else {
+            traceNoise = .rome(level: level, samples: samples, subjectTokens: range.count, width: model.config.embeddingLength, seed: seed)
+        }
+        let results = try tracer.run(CausalTrace.Case(tokens: ids, subject: range, answer: answer.ids), noise: traceNoise, kinds: kind.kinds) { done, total in
+            if !json && isatty(2) != 0 { FileHandle.standardError.write(Data("\rtracing: \(done)/\(total) batched runs".utf8)) }
+        }
+        if !json && isatty(2) != 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+
+        let folder = URL(fileURLWithPath: out ?? "trace/\(slug(prompt))")
+        let tokens = ids.map { model.tokenizer.decodePiece($0) }
+        let modelName = URL(fileURLWithPath: model.source).deletingPathExtension().lastPathComponent
+            .replacingOccurrences(of: ".Q4_1", with: "")
+        let command = reproducingCommand()
+        var outputs: [String] = []
+        for result in results {
+            let plotKind = TraceKind(rawValue: result.kind.rawValue)!
+            let heatmap = Heatmap.causalTrace(scores: result.scores.map { $0.map(Double.init) }, tokens: tokens, subjectRange: range,
+                                              lowScore: Double(result.lowScore), answer: answer.text, kind: plotKind,
+                                              modelName: modelName, window: window)
+            let png = folder.appendingPathComponent("\(result.kind.rawValue).png")
+            let extras: [String: SidecarValue] = [
+                "prompt": .string(prompt), "subject": .string(subjectText),
+                "subject_range": .array([.int(range.lowerBound), .int(range.upperBound)]),
+                "answer": .string(answer.text), "answer_ids": .array(answer.ids.map { .int($0) }),
+                "low_score": .double(Double(result.lowScore)), "high_score": .double(Double(result.highScore)),
+                "noise_level": .double(level), "samples": .int(traceNoise.samples), "window": .int(window),
+                "seed": .int(Int(seed)), "model": .string(model.source),
+            ]
+            try heatmap.write(to: png, command: command, extras: extras)
+            let npy = folder.appendingPathComponent("\(result.kind.rawValue)_scores.npy")
+            try NPY.write(NPYArray(shape: [ids.count, model.layerCount], floats: result.scores.flatMap { $0 }), to: npy)
+            outputs += [png.path, FigureSidecar.sidecarURL(forPNG: png).path, npy.path]
+        }
+        let first = results[0]
+        let report = Report(prompt: prompt, tokens: tokens, subject: subjectText, subjectRange: [range.lowerBound, range.upperBound],
+                            answer: answer.text, answerIDs: answer.ids, note: answer.note, lowScore: first.lowScore, highScore: first.highScore,
+                            noiseLevel: level, samples: traceNoise.samples, window: window, outputs: outputs,
+                            seconds: Date().timeIntervalSince(start))
+        if json { try printJSON(report); return }
+        print("traced \"\(visible(answer.text))\" after \"\(prompt)\" with subject \"\(subjectText)\" (tokens \(range.lowerBound)..<\(range.upperBound))")
+        print(String(format: "p(answer): clean %.4f, corrupted %.4f; noise level %.4f, %d samples", first.highScore, first.lowScore, level, traceNoise.samples))
+        for result in results {
+            var best = (score: -Float.infinity, t: 0, l: 0)
+            for (t, row) in result.scores.enumerated() { for (l, v) in row.enumerated() where v > best.score { best = (v, t, l) } }
+            print(String(format: "%-6@ strongest restoration %.4f at token %d \"%@\", layer %d", result.kind.rawValue, best.score, best.t,
+                         visible(tokens[best.t]), best.l))
+        }
+        print("wrote \(folder.path)/ (\(outputs.count) files) in \(String(format: "%.1f", report.seconds)) s")
+    }
+
+    private func noiseLevel(_ tracer: CausalTrace) throws -> Double {
+        let text = noise.lowercased()
+        if let value = Double(text) { return value }
+        let digits = text.replacingOccurrences(of: "s", with: "")
+        guard text.contains("s"), let multiplier = Double(digits.isEmpty ? "1" : digits) else {
+            throw ValidationError("--noise takes ks (e.g. 3s, ROME's s3 also works) or a number, not \"\(noise)\"")
+        }
+        let file: URL
+        if let noiseSubjects { file = URL(fileURLWithPath: noiseSubjects) }
+        else if let found = projectProbeFile() { file = found }
+        else {
+            throw ValidationError("no subjects to measure the noise level on: pass --noise-subjects FILE (a probe set) or a fixed --noise 0.35")
+        }
+        let subjects = try Probe.load(contentsOf: file).probes.map(\.subject)
+        return try tracer.noiseLevel(subjects: subjects, multiplier: multiplier)
+    }
+
+    private func chooseSubject(_ tracer: CausalTrace, ids: [Int], answer: CausalTrace.Answer, level: Double) throws -> (String, Range<Int>) {
+        if let subject { return (subject, try tracer.subjectRange(subject, in: prompt!)) }
+        guard let found = try tracer.detectSubject(prompt: prompt!, tokens: ids, answer: answer.ids, noiseLevel: level, seed: seed) else {
+            throw ValidationError("could not find a subject in the prompt; name it with --subject")
+        }
+        if !json { print("subject: \"\(found.subject)\" (detected: its corruption lowers p(answer) the most; set it with --subject)") }
+        return (found.subject, found.range)
+    }
+}
+
+/// probes/facts.jsonl of this project, searched from the working folder and from the
+/// executable's folder upward.
+func projectProbeFile() -> URL? {
+    var starts = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
+    starts.append(URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent())
+    for start in starts {
+        var folder = start.standardizedFileURL
+        for _ in 0..<8 {
+            let candidate = folder.appendingPathComponent("probes/facts.jsonl")
+            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+            folder.deleteLastPathComponent()
+        }
+    }
+    return nil
+}
+
+/// The command line that produced this run, quoted for a shell.
+func reproducingCommand() -> String {
+    (["locate"] + CommandLine.arguments.dropFirst()).map { arg in
+        arg.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:*".contains($0) } ? arg : "'" + arg.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }.joined(separator: " ")
+}
+
+/// A short folder name from a prompt.
+func slug(_ text: String) -> String {
+    let words = text.lowercased().split { !$0.isLetter && !$0.isNumber }.prefix(6)
+    return words.isEmpty ? "trace" : words.joined(separator: "-")
+}
