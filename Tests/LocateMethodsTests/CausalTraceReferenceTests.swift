@@ -49,9 +49,3 @@ struct CausalTraceReferenceTests {
     }
 }
 
-func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
-    precondition(a.count == b.count, "\(a.count) vs \(b.count) values")
-    var m: Float = 0
-    for i in 0..<a.count { m = max(m, abs(a[i] - b[i])) }
-    return m
-}
