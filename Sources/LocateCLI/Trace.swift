@@ -8,6 +8,15 @@ import LocatePlot
 struct Trace: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Causal tracing (ROME): which hidden states, MLPs and attention layers carry a fact.",
+        subcommands: [TraceRun.self, TraceMerge.self],
+        defaultSubcommand: TraceRun.self)
+}
+
+/// `locate trace "<prompt>"` and `locate trace --probes FILE` (the default subcommand of `trace`).
+struct TraceRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Trace a prompt, or every fact of a probe set (the default of `locate trace`).",
         discussion: """
         The subject's input embeddings are corrupted with Gaussian noise (ROME's: numpy
         RandomState(seed).randn, scaled); then each state is restored to its clean value in turn and
@@ -17,6 +26,12 @@ struct Trace: ParsableCommand {
         --noise takes ROME's codes: 3s (3 × the standard deviation of subject embeddings, the
         default; the subjects come from --noise-subjects FILE or the project's probes/facts.jsonl)
         or a number. --noise-file gives the noise itself ([samples, subject tokens, width], .npy).
+
+        With --probes FILE (a probe set in any supported format) every fact the model knows is
+        traced (facts it gets wrong are skipped and counted), records go to records.jsonl and the
+        average-indirect-effect figures of ROME's Figure 2 are drawn. --shard i/n traces every
+        n-th fact from the i-th, for splitting a set across machines; `locate trace merge`
+        combines the shards and draws the figures.
         """)
 
     @Argument(help: "The prompt to trace.") var prompt: String?
@@ -31,6 +46,9 @@ struct Trace: ParsableCommand {
     @Option(name: .customLong("noise-file"), help: "The noise itself, as .npy [samples, subject tokens, width].") var noiseFile: String?
     @Option(name: .customLong("noise-subjects"), help: "Subjects for the noise level (any probe file format).") var noiseSubjects: String?
     @Option(help: "Output folder.") var out: String?
+    @Option(help: "Trace every fact of a probe set (JSONL, known_1000 or CounterFact).") var probes: String?
+    @Option(help: "With --probes: trace shard i of n (0-based), e.g. 2/8.") var shard: String?
+    @Option(help: "With --probes: only the first N facts.") var limit: Int?
     @Flag(help: "Print JSON instead of text.") var json = false
 
     enum KindChoice: String, ExpressibleByArgument, CaseIterable {
@@ -46,6 +64,7 @@ struct Trace: ParsableCommand {
     }
 
     func run() throws {
+        if let probes { return try runProbes(probes) }
         guard let prompt else { throw ValidationError("give a prompt to trace, e.g. locate trace \"The capital of France is\"") }
         let start = Date()
         let model = try options.load()
@@ -111,6 +130,24 @@ struct Trace: ParsableCommand {
                          visible(tokens[best.t]), best.l))
         }
         print("wrote \(folder.path)/ (\(outputs.count) files) in \(String(format: "%.1f", report.seconds)) s")
+    }
+
+    private func runProbes(_ file: String) throws {
+        guard prompt == nil else { throw ValidationError("give either a prompt or --probes FILE, not both") }
+        var part = (index: 0, count: 1)
+        if let shard {
+            let pieces = shard.split(separator: "/").compactMap { Int($0) }
+            guard pieces.count == 2, pieces[1] > 0, pieces[0] >= 0, pieces[0] < pieces[1] else {
+                throw ValidationError("--shard takes i/n with 0 ≤ i < n, e.g. 0/4; got \"\(shard)\"")
+            }
+            part = (pieces[0], pieces[1])
+        }
+        let model = try options.load()
+        let tracer = CausalTrace(model: model, window: window)
+        let job = TraceProbesJob(probes: URL(fileURLWithPath: file), out: URL(fileURLWithPath: out ?? "trace/probes"), shard: part,
+                                 samples: samples, noiseLevel: try noiseLevel(tracer), window: window, kinds: kind.kinds,
+                                 limit: limit, seed: seed, command: reproducingCommand())
+        try job.run(model: model)
     }
 
     private func noiseLevel(_ tracer: CausalTrace) throws -> Double {
