@@ -144,13 +144,16 @@ struct TraceRun: ParsableCommand {
         }
         let model = try options.load()
         let tracer = CausalTrace(model: model, window: window)
+        // ROME measures the noise level on the traced set's own subjects (the whole file, so every
+        // shard gets the same level) unless --noise-subjects names others.
         let job = TraceProbesJob(probes: URL(fileURLWithPath: file), out: URL(fileURLWithPath: out ?? "trace/probes"), shard: part,
-                                 samples: samples, noiseLevel: try noiseLevel(tracer), window: window, kinds: kind.kinds,
+                                 samples: samples, noiseLevel: try noiseLevel(tracer, defaultSubjects: URL(fileURLWithPath: file)),
+                                 window: window, kinds: kind.kinds,
                                  limit: limit, seed: seed, command: reproducingCommand())
         try job.run(model: model)
     }
 
-    private func noiseLevel(_ tracer: CausalTrace) throws -> Double {
+    private func noiseLevel(_ tracer: CausalTrace, defaultSubjects: URL? = nil) throws -> Double {
         let text = noise.lowercased()
         if let value = Double(text) { return value }
         let digits = text.replacingOccurrences(of: "s", with: "")
@@ -159,6 +162,7 @@ struct TraceRun: ParsableCommand {
         }
         let file: URL
         if let noiseSubjects { file = URL(fileURLWithPath: noiseSubjects) }
+        else if let defaultSubjects { file = defaultSubjects }
         else if let found = projectProbeFile() { file = found }
         else {
             throw ValidationError("no subjects to measure the noise level on: pass --noise-subjects FILE (a probe set) or a fixed --noise 0.35")

@@ -111,10 +111,12 @@ struct TraceMerge: ParsableCommand {
 /// What `summary.json` holds: counts, the facts skipped, the settings and ROME's scalars per kind.
 struct AverageSummary: Encodable {
     struct Skipped: Encodable { let id: String; let target: String; let continuation: String }
+    struct GroupRows: Encodable { let group: String; let rows: Int }
     struct KindSummary: Encodable {
         let kind: String
         let prompts: Int
-        let rowsPerGroup: [String: Int]
+        /// Rows pooled per token group, in ROME's row order.
+        let rowsPerGroup: [GroupRows]
         let lowScore: Double
         let highScore: Double
         let scalars: AverageIndirectEffect.Scalars
@@ -196,7 +198,7 @@ func writeAverageFigures(records: [TraceRecord], out: URL, modelName: String, co
         kinds: effects.map { effect in
             AverageSummary.KindSummary(
                 kind: effect.kind.rawValue, prompts: effect.promptCount,
-                rowsPerGroup: Dictionary(uniqueKeysWithValues: TokenGroup.allCases.map { ($0.label, effect.counts[$0.rawValue]) }),
+                rowsPerGroup: TokenGroup.allCases.map { .init(group: $0.label, rows: effect.counts[$0.rawValue]) },
                 lowScore: effect.lowScore, highScore: effect.highScore, scalars: effect.scalars, effect: effect.effect)
         })
     let encoder = JSONEncoder()

@@ -97,7 +97,7 @@ public struct TraceRecord: Codable, Sendable, Equatable {
     /// The kinds with a matrix, in ``CausalTrace/Kind/allCases`` order.
     public var tracedKinds: [CausalTrace.Kind] { CausalTrace.Kind.allCases.filter { scores($0) != nil } }
 
-    /// The record as one line of JSON, newline included.
+    /// The record as one line of JSON, newline included (keys sorted, so files diff cleanly).
     public func jsonLine() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
