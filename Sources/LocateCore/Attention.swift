@@ -14,9 +14,6 @@ public struct AttentionShape: Sendable {
     public let kvHeads: Int        // Hkv
     public let headDim: Int        // Dh
     public var keys: Int { firstPosition + queries }   // Tk
-    /// Per-head maps this small run faster as plain loops than as BLAS calls (call overhead
-    /// dominates a 5×5×64 product; the trace runs thousands of them per layer).
-    public var isSmall: Bool { queries * keys <= 1024 }
     public var scale: Float { 1 / Float(headDim).squareRoot() }
 
     public init(batch: Int, queries: Int, firstPosition: Int, capacity: Int, heads: Int, kvHeads: Int, headDim: Int) {
@@ -32,7 +29,6 @@ public enum Attention {
     /// q: [B, Tq, H, Dh]; k: [B, Tcap, Hkv, Dh].
     public static func scores(q: UnsafePointer<Float>, k: UnsafePointer<Float>, _ s: UnsafeMutablePointer<Float>, shape a: AttentionShape) {
         let group = a.heads / a.kvHeads, tk = a.keys
-        if a.isSmall { return scoresDirect(q: q, k: k, s, shape: a) }
         for b in 0..<a.batch {
             for h in 0..<a.heads {
                 let qp = q + (b * a.queries * a.heads + h) * a.headDim
@@ -57,7 +53,6 @@ public enum Attention {
     /// z [B, Tq, H, Dh] = pattern · v; v: [B, Tcap, Hkv, Dh].
     public static func mix(pattern p: UnsafePointer<Float>, v: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, shape a: AttentionShape) {
         let group = a.heads / a.kvHeads, tk = a.keys
-        if a.isSmall { return mixDirect(pattern: p, v: v, z, shape: a) }
         for b in 0..<a.batch {
             for h in 0..<a.heads {
                 let pp = p + (b * a.heads + h) * a.queries * tk
@@ -65,41 +60,6 @@ public enum Attention {
                 let zp = z + (b * a.queries * a.heads + h) * a.headDim
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(a.queries), Int32(a.headDim), Int32(tk),
                             1, pp, Int32(tk), vp, Int32(a.kvHeads * a.headDim), 0, zp, Int32(a.heads * a.headDim))
-            }
-        }
-    }
-
-    /// `scores` as direct SIMD loops (for short sequences).
-    static func scoresDirect(q: UnsafePointer<Float>, k: UnsafePointer<Float>, _ s: UnsafeMutablePointer<Float>, shape a: AttentionShape) {
-        let group = a.heads / a.kvHeads, tk = a.keys, dh = a.headDim
-        for b in 0..<a.batch {
-            for h in 0..<a.heads {
-                let sp = s + (b * a.heads + h) * a.queries * tk
-                let kp = k + (b * a.capacity * a.kvHeads + h / group) * dh
-                for i in 0..<a.queries {
-                    let qi = q + ((b * a.queries + i) * a.heads + h) * dh
-                    let visible = a.firstPosition + i + 1
-                    for j in 0..<visible { sp[i * tk + j] = a.scale * Vector.dot(qi, kp + j * a.kvHeads * dh, count: dh) }
-                    for j in visible..<tk { sp[i * tk + j] = -Float.infinity }
-                }
-            }
-        }
-    }
-
-    /// `mix` as direct SIMD loops (for short sequences).
-    static func mixDirect(pattern p: UnsafePointer<Float>, v: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, shape a: AttentionShape) {
-        let group = a.heads / a.kvHeads, tk = a.keys, dh = a.headDim
-        for b in 0..<a.batch {
-            for h in 0..<a.heads {
-                let pp = p + (b * a.heads + h) * a.queries * tk
-                let vp = v + (b * a.capacity * a.kvHeads + h / group) * dh
-                for i in 0..<a.queries {
-                    let zi = z + ((b * a.queries + i) * a.heads + h) * dh
-                    zi.update(repeating: 0, count: dh)
-                    for j in 0..<tk where pp[i * tk + j] != 0 {
-                        Vector.axpy(pp[i * tk + j], vp + j * a.kvHeads * dh, into: zi, count: dh)
-                    }
-                }
             }
         }
     }

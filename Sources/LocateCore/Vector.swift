@@ -59,18 +59,4 @@ public enum Vector {
         }
         while i < n { y[i] += x[i]; i += 1 }
     }
-
-    /// y += a · x
-    @inline(__always)
-    public static func axpy(_ a: Float, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {
-        var i = 0
-        let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
-        while i + 16 <= n {
-            let v = rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) * a
-                + ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-            ry.storeBytes(of: v, toByteOffset: i * 4, as: SIMD16<Float>.self)
-            i += 16
-        }
-        while i < n { y[i] += a * x[i]; i += 1 }
-    }
 }

@@ -93,6 +93,15 @@ struct HookExecutor {
         }
     }
 
+    /// Offsets into the view of every selected entry, in (row, position, unit) order.
+    func selectedOffsets(_ i: Intervention, _ view: SiteView) throws(ModelError) -> [Int] {
+        let rows = try resolveRows(i, view), positions = try resolvePositions(i, view), units = try resolveUnits(i, view)
+        var offsets: [Int] = []
+        offsets.reserveCapacity(rows.count * positions.count * units.count)
+        for b in rows { for pi in positions { for u in units { offsets.append(view.offset(row: b, position: pi, unit: u)) } } }
+        return offsets
+    }
+
     func resolveRows(_ i: Intervention, _ view: SiteView) throws(ModelError) -> [Int] {
         switch i.rows {
         case .all: return Array(0..<view.batch)
@@ -159,10 +168,8 @@ struct HookExecutor {
         case .zero, .scale:
             var factor: Float = 0
             if case .scale(let f) = i.edit { factor = f }
-            for b in rows { for pi in positions { for u in units { p[view.offset(row: b, position: pi, unit: u)] *= factor } } }
-            if factor == 0 {   // make zero exact even for inf/nan inputs
-                for b in rows { for pi in positions { for u in units { p[view.offset(row: b, position: pi, unit: u)] = 0 } } }
-            }
+            // zero is exact even for inf/nan inputs
+            for o in try selectedOffsets(i, view) { p[o] = factor == 0 ? 0 : p[o] * factor }
         case .add(let t), .replace(let t):
             let nr = rows.count, np = positions.count, nu = units.count
             let broadcast: (Int, Int, Int) -> Int
@@ -186,9 +193,7 @@ struct HookExecutor {
             }
         case .noise(let std, let seed):
             let rng = RandomSource(seed: seed)
-            for b in rows { for pi in positions { for u in units {
-                p[view.offset(row: b, position: pi, unit: u)] += Float(rng.gaussian(std: Double(std)))
-            } } }
+            for o in try selectedOffsets(i, view) { p[o] += Float(rng.gaussian(std: Double(std))) }
         case .patch(let name):
             guard let source = sources[name]?.entry(i.hook) else {
                 throw .patchSourceMissing(hook: i.hook.description, source: "\"\(name)\"")
@@ -229,11 +234,7 @@ struct HookExecutor {
             case .scale(let f): factor = f
             case .add, .noise, .record: continue
             }
-            let rows = try resolveRows(i, view), positions = try resolvePositions(i, view), units = try resolveUnits(i, view)
-            for b in rows { for pi in positions { for u in units {
-                let o = view.offset(row: b, position: pi, unit: u)
-                view.pointer[o] = factor == 0 ? 0 : view.pointer[o] * factor
-            } } }
+            for o in try selectedOffsets(i, view) { view.pointer[o] = factor == 0 ? 0 : view.pointer[o] * factor }
         }
     }
 
