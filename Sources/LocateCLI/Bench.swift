@@ -6,7 +6,7 @@ import LocateModel
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed and print it next to the PyTorch and llama.cpp reference figures.",
-        subcommands: [Forward.self, Gradient.self, Trace.self])
+        subcommands: [Forward.self, Gradient.self, Trace.self, Neurons.self])
 
     struct Forward: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -19,6 +19,12 @@ public final class RandomSource {
     /// One draw from [0, 1).
     public func uniform() -> Double { gsl_rng_uniform(rng) }
 
+    /// One integer drawn uniformly from 0..<n (GSL's `gsl_rng_uniform_int`, no modulo bias).
+    public func uniformInt(below n: Int) -> Int {
+        precondition(n > 0, "uniformInt needs a positive bound")
+        return Int(gsl_rng_uniform_int(rng, UInt(n)))
+    }
+
     /// `count` draws from N(0, std²), in order.
     public func gaussians(count: Int, std: Double) -> [Float] {
         (0..<count).map { _ in Float(gaussian(std: std)) }

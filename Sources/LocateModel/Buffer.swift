@@ -20,11 +20,3 @@ final class Buffer {
 
     var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 }
-
-extension Array where Element == Float {
-    /// Read-only pointer access for kernels (weights are immutable arrays).
-    @inline(__always)
-    func withPointer<R>(_ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
-        try withUnsafeBufferPointer { try body($0.baseAddress!) }
-    }
-}
