@@ -7,7 +7,7 @@ public enum SwiGLU {
                                _ post: UnsafeMutablePointer<Float>, count n: Int) {
         for i in 0..<n {
             let g = gate[i]
-            post[i] = g / (1 + Foundation.exp(-g)) * up[i]
+            post[i] = g / (1 + FastExp.exp(-g)) * up[i]
         }
     }
 
@@ -16,7 +16,7 @@ public enum SwiGLU {
                                 dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>, count n: Int) {
         for i in 0..<n {
             let g = gate[i]
-            let s = 1 / (1 + Foundation.exp(-g))
+            let s = 1 / (1 + FastExp.exp(-g))
             let silu = g * s
             dUp[i] = dPost[i] * silu
             dGate[i] = dPost[i] * up[i] * (s + silu * (1 - s))

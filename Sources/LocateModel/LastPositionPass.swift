@@ -66,17 +66,11 @@ extension Transformer {
         let logits = Buffer(chunk * V)
         let dh = Buffer(total * D)
         var values = [Float](repeating: 0, count: total)
-        let dRow = Buffer(V)
         for first in stride(from: 0, to: total, by: chunk) {
             let m = min(chunk, total - first)
             weights.output.withPointer { Matmul.linear(finalTape.normalized.pointer + first * D, $0, logits.pointer, m: m, n: V, k: D) }
-            for r in 0..<m {
-                let row = logits.pointer + r * V
-                values[first + r] = logProbability
-                    ? LogSoftmax.logProbabilityGradient(logits: row, target: target, dLogits: dRow.pointer, count: V)
-                    : LogSoftmax.probabilityGradient(logits: row, target: target, dLogits: dRow.pointer, count: V)
-                row.update(from: dRow.pointer, count: V)             // logits become ∂J/∂logits
-            }
+            let rowValues = ObjectiveRows.gradientInPlace(logits.pointer, rows: m, width: V, target: target, probability: !logProbability)
+            for r in 0..<m { values[first + r] = rowValues[r] }
             weights.output.withPointer { Matmul.linearBackwardInput(logits.pointer, $0, dh.pointer + first * D, m: m, n: V, k: D) }
         }
         let dx = Buffer(total * D)
@@ -98,19 +92,34 @@ struct LastPositionPass {
     let cos: [Float], sin: [Float]
     var tapes: [Int: BlockTape] = [:]
 
-    /// What block j's backward needs, for its N active rows.
+    /// What block j's backward needs, for its N active rows (no weight gradients are taken, so
+    /// the normalized inputs and z are not kept).
     final class BlockTape {
-        let input: Buffer, invRMS1: Buffer, h1: Buffer
-        let query: Buffer, ownK: Buffer, ownV: Buffer, pattern: Buffer, z: Buffer
-        let mid: Buffer, invRMS2: Buffer, h2: Buffer, gate: Buffer, up: Buffer
+        let input: Buffer, invRMS1: Buffer
+        let query: Buffer, ownK: Buffer, ownV: Buffer, pattern: Buffer
+        let mid: Buffer, invRMS2: Buffer, gate: Buffer, up: Buffer
         init(rows n: Int, c: ModelConfig, keys: Int) {
             let D = c.embeddingLength, F = c.feedForwardLength, HD = c.headCount * c.headDim, KV = c.headCountKV * c.headDim
-            input = Buffer(n * D); invRMS1 = Buffer(n); h1 = Buffer(n * D)
+            input = Buffer(n * D); invRMS1 = Buffer(n)
             query = Buffer(n * HD); ownK = Buffer(n * KV); ownV = Buffer(n * KV)
-            pattern = Buffer(n * c.headCount * keys); z = Buffer(n * HD)
-            mid = Buffer(n * D); invRMS2 = Buffer(n); h2 = Buffer(n * D); gate = Buffer(n * F); up = Buffer(n * F)
+            pattern = Buffer(n * c.headCount * keys)
+            mid = Buffer(n * D); invRMS2 = Buffer(n); gate = Buffer(n * F); up = Buffer(n * F)
         }
     }
+
+    /// Working buffers sized for every row, reused by each block forward and backward.
+    final class Scratch {
+        let h: Buffer, z: Buffer, post: Buffer                       // forward
+        let dPost: Buffer, dGate: Buffer, dUp: Buffer, dh: Buffer      // backward
+        let dz: Buffer, dq: Buffer, dk: Buffer, dv: Buffer, work: Buffer
+        init(rows n: Int, c: ModelConfig, keys: Int) {
+            let D = c.embeddingLength, F = c.feedForwardLength, HD = c.headCount * c.headDim, KV = c.headCountKV * c.headDim
+            h = Buffer(n * D); z = Buffer(n * HD); post = Buffer(n * F)
+            dPost = Buffer(n * F); dGate = Buffer(n * F); dUp = Buffer(n * F); dh = Buffer(n * D)
+            dz = Buffer(n * HD); dq = Buffer(n * HD); dk = Buffer(n * KV); dv = Buffer(n * KV); work = Buffer(n * c.headCount * keys)
+        }
+    }
+    let scratch: Scratch
 
     struct FinalTape { let invRMS: Buffer; let normalized: Buffer }
 
@@ -118,6 +127,7 @@ struct LastPositionPass {
         self.model = model; self.state = state; self.shapeRows = rows
         q = state.positions - 1
         (cos, sin) = model.rope.tables(start: q, count: 1)
+        scratch = Scratch(rows: rows, c: model.config, keys: q + 1)
     }
 
     private var attentionShape: (Int) -> PrefixAttentionShape {
@@ -133,22 +143,22 @@ struct LastPositionPass {
         let t = BlockTape(rows: n, c: c, keys: q + 1)
         tapes[j] = t
         t.input.pointer.update(from: x.pointer, count: n * D)
-        w.attnNorm.withPointer { RMSNorm.forward(x.pointer, weight: $0, eps: c.rmsNormEpsilon, t.h1.pointer, rows: n, width: D, invRMS: t.invRMS1.pointer) }
-        w.q.withPointer { Matmul.linear(t.h1.pointer, $0, t.query.pointer, m: n, n: H * Dh, k: D) }
-        w.k.withPointer { Matmul.linear(t.h1.pointer, $0, t.ownK.pointer, m: n, n: Hkv * Dh, k: D) }
-        w.v.withPointer { Matmul.linear(t.h1.pointer, $0, t.ownV.pointer, m: n, n: Hkv * Dh, k: D) }
+        let h = scratch.h, z = scratch.z, post = scratch.post
+        w.attnNorm.withPointer { RMSNorm.forward(x.pointer, weight: $0, eps: c.rmsNormEpsilon, h.pointer, rows: n, width: D, invRMS: t.invRMS1.pointer) }
+        w.q.withPointer { Matmul.linear(h.pointer, $0, t.query.pointer, m: n, n: H * Dh, k: D) }
+        w.k.withPointer { Matmul.linear(h.pointer, $0, t.ownK.pointer, m: n, n: Hkv * Dh, k: D) }
+        w.v.withPointer { Matmul.linear(h.pointer, $0, t.ownV.pointer, m: n, n: Hkv * Dh, k: D) }
         model.rope.apply(t.query.pointer, batch: n, positions: 1, heads: H, cos: cos, sin: sin)
         model.rope.apply(t.ownK.pointer, batch: n, positions: 1, heads: Hkv, cos: cos, sin: sin)
         state.keys[j].withPointer { k in state.values[j].withPointer { v in
             PrefixAttention.forward(q: t.query.pointer, prefixK: k, prefixV: v, ownK: t.ownK.pointer, ownV: t.ownV.pointer,
-                                    pattern: t.pattern.pointer, z: t.z.pointer, shape: attentionShape(n))
+                                    pattern: t.pattern.pointer, z: z.pointer, shape: attentionShape(n))
         } }
-        w.o.withPointer { Matmul.linear(t.z.pointer, $0, x.pointer, m: n, n: D, k: H * Dh, accumulate: true) }
+        w.o.withPointer { Matmul.linear(z.pointer, $0, x.pointer, m: n, n: D, k: H * Dh, accumulate: true) }
         t.mid.pointer.update(from: x.pointer, count: n * D)
-        w.ffnNorm.withPointer { RMSNorm.forward(x.pointer, weight: $0, eps: c.rmsNormEpsilon, t.h2.pointer, rows: n, width: D, invRMS: t.invRMS2.pointer) }
-        w.gate.withPointer { Matmul.linear(t.h2.pointer, $0, t.gate.pointer, m: n, n: F, k: D) }
-        w.up.withPointer { Matmul.linear(t.h2.pointer, $0, t.up.pointer, m: n, n: F, k: D) }
-        let post = Buffer(n * F)
+        w.ffnNorm.withPointer { RMSNorm.forward(x.pointer, weight: $0, eps: c.rmsNormEpsilon, h.pointer, rows: n, width: D, invRMS: t.invRMS2.pointer) }
+        w.gate.withPointer { Matmul.linear(h.pointer, $0, t.gate.pointer, m: n, n: F, k: D) }
+        w.up.withPointer { Matmul.linear(h.pointer, $0, t.up.pointer, m: n, n: F, k: D) }
         SwiGLU.forward(gate: t.gate.pointer, up: t.up.pointer, post.pointer, count: n * F)
         w.down.withPointer { Matmul.linear(post.pointer, $0, x.pointer, m: n, n: D, k: F, accumulate: true) }
     }
@@ -176,7 +186,7 @@ struct LastPositionPass {
         let c = model.config, w = model.weights.layers[j]
         let D = c.embeddingLength, F = c.feedForwardLength, H = c.headCount, Hkv = c.headCountKV, Dh = c.headDim
         // MLP: x_out = mid + down(swiglu(gate(h2), up(h2))), h2 = norm(mid)
-        let dPost = Buffer(n * F), dGate = Buffer(n * F), dUp = Buffer(n * F), dh = Buffer(n * D)
+        let dPost = scratch.dPost, dGate = scratch.dGate, dUp = scratch.dUp, dh = scratch.dh
         w.down.withPointer { Matmul.linearBackwardInput(dx.pointer, $0, dPost.pointer, m: n, n: D, k: F) }
         SwiGLU.backward(gate: t.gate.pointer, up: t.up.pointer, dPost: dPost.pointer, dGate: dGate.pointer, dUp: dUp.pointer, count: n * F)
         w.gate.withPointer { Matmul.linearBackwardInput(dGate.pointer, $0, dh.pointer, m: n, n: F, k: D) }
@@ -185,8 +195,7 @@ struct LastPositionPass {
             RMSNorm.backward(t.mid.pointer, weight: $0, invRMS: t.invRMS2.pointer, dy: dh.pointer, dx: dx.pointer, rows: n, width: D, accumulate: true)
         }
         // attention: mid = input + o(attend(rope(q(h1)), rope(k(h1)), v(h1))), h1 = norm(input)
-        let dz = Buffer(n * H * Dh), dq = Buffer(n * H * Dh), dk = Buffer(n * Hkv * Dh), dv = Buffer(n * Hkv * Dh)
-        let work = Buffer(n * H * (q + 1))
+        let dz = scratch.dz, dq = scratch.dq, dk = scratch.dk, dv = scratch.dv, work = scratch.work
         w.o.withPointer { Matmul.linearBackwardInput(dx.pointer, $0, dz.pointer, m: n, n: D, k: H * Dh) }
         state.keys[j].withPointer { k in state.values[j].withPointer { v in
             PrefixAttention.backward(q: t.query.pointer, prefixK: k, prefixV: v, ownK: t.ownK.pointer, ownV: t.ownV.pointer,
