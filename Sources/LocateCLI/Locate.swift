@@ -11,7 +11,7 @@ struct Locate: ParsableCommand {
         Every command takes --model PATH to use another GGUF file.
         """,
         version: "0.1.0",
-        subcommands: [ModelCommand.self, Tokenize.self, Run.self, Generate.self, Grad.self, Trace.self, Neurons.self, Hooks.self, Probes.self, Bench.self, Fuzz.self, Vocab.self, Lens.self, KLoBCommand.self])
+        subcommands: [ModelCommand.self, Tokenize.self, Run.self, Generate.self, Grad.self, Trace.self, Neurons.self, RSimCommand.self, Hooks.self, Probes.self, Bench.self, Fuzz.self, Vocab.self, Lens.self, KLoBCommand.self])
 
     static func main() {
         BLASKernel.restartWithBestKernelIfNeeded()

@@ -112,7 +112,7 @@ struct NeuronsProbesJob {
         let extras: [String: SidecarValue] = ["facts": .int(with.count), "model": .string(model.source)]
         let effects = BarChart(values: [summary.meanSuppressedChangeFound, summary.meanSuppressedChangeRandom,
                                         summary.meanAmplifiedChangeFound, summary.meanAmplifiedChangeRandom].map { 100 * $0 },
-                               labels: ["suppress found", "suppress random", "amplify found", "amplify random"],
+                               labels: ["found ×0", "random ×0", "found ×2", "random ×2"],
                                title: "Change of p(target) over \(with.count) facts, knowledge neurons vs random neurons",
                                xLabel: "operation on the neurons (×0 / ×2)", yLabel: "mean change of p(target), %",
                                highlighted: [0, 2])

@@ -126,11 +126,11 @@ struct NeuronsReport: Encodable {
         for p in prompts {
             let c = p.check
             func line(_ name: String, _ e: KnowledgeNeurons.Effect, _ n: Int) -> String {
-                String(format: "  %-7@ (%d): %.4f → %.4f (%+.1f%%) / %.4f (%+.1f%%)", name, n, e.before, e.suppressed, 100 * e.suppressedChange,
+                String(format: "  %@ (%d): %.4f → %.4f (%+.1f%%) / %.4f (%+.1f%%)", name, n, e.before, e.suppressed, 100 * e.suppressedChange,
                        e.amplified, 100 * e.amplifiedChange)
             }
             if prompts.count > 1 { print("  \"\(p.prompt)\"") }
-            print(line("found", c.found, c.neurons.count))
+            print(line("found ", c.found, c.neurons.count))
             print(line("random", c.random, c.randomNeurons.count))
         }
     }

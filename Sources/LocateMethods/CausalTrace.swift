@@ -67,7 +67,9 @@ public struct CausalTrace: Sendable {
     }
 
     /// Traces one case for the given kinds. `progress` is called with (groups done, groups total).
-    public func run(_ c: Case, noise: Noise, kinds: [Kind] = Kind.allCases,
+    /// With `positions`, only the cells at those token positions are traced (the rest of the
+    /// matrix holds the low score), e.g. the last subject token for a per-layer profile.
+    public func run(_ c: Case, noise: Noise, kinds: [Kind] = Kind.allCases, positions: Set<Int>? = nil,
                     progress: (Int, Int) -> Void = { _, _ in }) throws -> [Result] {
         let L = model.layerCount, D = model.config.embeddingLength, S = noise.samples
         guard !c.subject.isEmpty, c.subject.upperBound <= c.tokens.count else {
@@ -95,7 +97,7 @@ public struct CausalTrace: Sendable {
         struct Cell { let kind: Kind; let layer: Int; let position: Int }
         var groups: [Int: [Cell]] = [:]
         for kind in kinds {
-            for t in c.subject.lowerBound..<T {
+            for t in c.subject.lowerBound..<T where positions?.contains(t) ?? true {
                 for l in 0..<L {
                     let start = kind == .hidden ? l + 1 : windowLayers(l, kind: kind).lowerBound
                     groups[start, default: []].append(Cell(kind: kind, layer: l, position: t))
