@@ -44,12 +44,16 @@ public enum Softmax {
         }
     }
 
-    /// log-softmax of one row in double precision accumulation; returns log Σ exp (the normalizer).
+    /// log Σ exp(x) of one row (the log-softmax normalizer): the maximum, then Σ exp(x − max) with
+    /// `FastExp` (float lanes per block of 4096, blocks in double). `logSumExpNaive` is the reference.
     public static func logSumExp(_ x: UnsafePointer<Float>, count n: Int) -> Float {
-        var m = -Float.infinity
-        for i in 0..<n { m = max(m, x[i]) }
-        var s = 0.0
-        for i in 0..<n { s += Foundation.exp(Double(x[i] - m)) }
-        return m + Float(Foundation.log(s))
+        let m = FastExp.maximum(x, count: n)
+        return m + Float(Foundation.log(FastExp.sumExpShifted(x, shift: m, count: n)))
+    }
+
+    /// Double-precision reference of `logSumExp`.
+    public static func logSumExpNaive(_ x: [Float]) -> Double {
+        let m = Double(x.max() ?? -.infinity)
+        return m + Foundation.log(x.reduce(0.0) { $0 + Foundation.exp(Double($1) - m) })
     }
 }

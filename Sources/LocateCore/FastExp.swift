@@ -32,6 +32,26 @@ public enum FastExp {
         return sum(y, count: n)
     }
 
+    /// Σ exp(x[i] − shift) without storing the terms.
+    public static func sumExpShifted(_ x: UnsafePointer<Float>, shift: Float, count n: Int) -> Double {
+        var total = 0.0
+        var start = 0
+        while start < n {
+            let end = Swift.min(n, start + 4096)
+            var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0, s4: Float = 0, s5: Float = 0, s6: Float = 0, s7: Float = 0
+            var i = start
+            while i + 8 <= end {
+                s0 += exp(x[i] - shift); s1 += exp(x[i + 1] - shift); s2 += exp(x[i + 2] - shift); s3 += exp(x[i + 3] - shift)
+                s4 += exp(x[i + 4] - shift); s5 += exp(x[i + 5] - shift); s6 += exp(x[i + 6] - shift); s7 += exp(x[i + 7] - shift)
+                i += 8
+            }
+            while i < end { s0 += exp(x[i] - shift); i += 1 }
+            total += Double(((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)))
+            start = end
+        }
+        return total
+    }
+
     /// Σ x[0..<n], eight float accumulators per block of 4096, blocks added in double.
     public static func sum(_ x: UnsafePointer<Float>, count n: Int) -> Double {
         var total = 0.0

@@ -40,3 +40,14 @@ struct FastExpTests {
         }
     }
 }
+
+@Suite("logSumExp")
+struct LogSumExpTests {
+    @Test func matchesDoublePrecision() {
+        for seed in 1...5 {
+            let x = RandomSource(seed: UInt64(seed)).gaussians(count: 49_152, std: 5)
+            let fast = x.withUnsafeBufferPointer { Softmax.logSumExp($0.baseAddress!, count: x.count) }
+            #expect(abs(Double(fast) - Softmax.logSumExpNaive(x)) < 2e-5)
+        }
+    }
+}
