@@ -34,6 +34,9 @@ struct NeuronsProbesJob {
         let set = try Probe.load(contentsOf: URL(fileURLWithPath: file))
         Probes.printErrors(set.errors, limit: 20)
         let selection = command.limit.map { Array(set.probes.prefix(max(0, $0))) } ?? set.probes
+        guard !selection.isEmpty else {
+            throw ValidationError("\(file) holds no valid probes (\(set.errors.count) invalid records, listed above); see probes/README.md for the format")
+        }
         let folder = URL(fileURLWithPath: command.out ?? "neurons/probes")
         let recordsURL = folder.appendingPathComponent("records.jsonl")
         var records = try readRecords(recordsURL)
@@ -64,6 +67,10 @@ struct NeuronsProbesJob {
         }
         FileHandle.standardError.write(Data("\n".utf8))
         let wanted = Set(selection.map(\.id))
+        guard records.contains(where: { wanted.contains($0.id) }) else {
+            print("no fact of \(file) is known by the model (\(skipped) skipped): nothing to summarize")
+            return
+        }
         try summarize(records.filter { wanted.contains($0.id) }, skipped: skipped, folder: folder, model: model)
     }
 
