@@ -175,6 +175,7 @@ struct RSimMerge: ParsableCommand {
     @Option(help: "Output folder.") var out: String
     @Option(help: "Methods to score (default: every method found).") var method: String?
     @OptionGroup var scoring: RSimScoring
+    @OptionGroup var options: ModelOptions
 
     func run() throws {
         let folder = URL(fileURLWithPath: out)
@@ -198,7 +199,7 @@ struct RSimMerge: ParsableCommand {
         }
         let methods = method.map { $0.split(separator: ",").compactMap { LocatingMethod(rawValue: String($0)) } }
             ?? LocatingMethod.allCases.filter { found.contains($0.rawValue) }
-        let model = (try? ModelOptions().url().path) ?? "the model"
+        let model = (try? options.url().path) ?? "unknown (no model file found)"
         try RSimReport.write(folder: folder, data: URL(fileURLWithPath: data), limits: limits, methods: methods, scoring: scoring,
                              model: model, command: reproducingCommand())
     }
