@@ -23,6 +23,7 @@ struct RSimScoring: ParsableArguments {
 extension KLoBNaming: ExpressibleByArgument {}
 extension LayerSimilarity: ExpressibleByArgument {}
 extension TraceProfileToken: ExpressibleByArgument {}
+extension LocatedAnswer: ExpressibleByArgument {}
 
 /// `locate rsim --set … --method … --data DIR`.
 struct RSimRun: ParsableCommand {
@@ -38,7 +39,7 @@ struct RSimRun: ParsableCommand {
         profile: causal tracing's indirect effect per layer at the last subject token (or the max
         over tokens, --trace-token max), or knowledge-neuron attribution mass per layer.
 
-        Writes OUT/rsim.json, rsim.csv and rsim.png (RSim against k = 1…L, one curve per set and
+        Writes OUT/rsim.json, rsim.csv and rsim_curves.png (RSim against k = 1…L, one curve per set and
         method, as in the Comprehensive Study's Figure 8) and, with klob-u prompts, RSD per method.
         --shard i/n locates every n-th item from the i-th; combine with `locate rsim merge`.
         """)
@@ -51,6 +52,8 @@ struct RSimRun: ParsableCommand {
     @Option(help: "Items per set (the first N).") var limit: Int?
     @Option(help: "klob-u prompts for RSD (0 for none).") var nonfactual = 100
     @Option(help: "Trace profile token: last-subject or max.") var traceToken: TraceProfileToken = .lastSubject
+    @Option(help: "Answer located: prediction (the model's own, as ROME) or target (the set's answer, by teacher forcing).")
+    var answer: LocatedAnswer = .prediction
     @Option(help: "Corrupted samples per trace cell.") var samples = 10
     @Option(help: "Seed of the trace noise.") var seed: UInt32 = 1
     @Option(help: "Integration steps of the neurons method.") var steps = 20
@@ -77,7 +80,7 @@ struct RSimRun: ParsableCommand {
         let subjects = sets.filter { $0.0 != .u }.flatMap { $0.1.prompts().map(\.subject) }
         let level = try CausalTrace(model: model).noiseLevel(subjects: subjects.isEmpty ? sets.flatMap { $0.1.prompts().map(\.subject) } : subjects)
         var locator = LayerLocator(model: model, noiseLevel: level)
-        locator.samples = samples; locator.seed = seed; locator.traceToken = traceToken
+        locator.samples = samples; locator.seed = seed; locator.traceToken = traceToken; locator.answer = answer
         locator.neuronSettings = KnowledgeNeurons.Settings(steps: steps)
         print(String(format: "noise level %.4f; methods %@; trace profile at %@", level, methods.map(\.rawValue).joined(separator: ", "), traceToken.rawValue))
         for (subset, loaded, count) in sets {
@@ -136,6 +139,10 @@ struct ProfileCache {
         let start = Date()
         var done = 0, failed = 0
         for prompt in prompts {
+            if let old = byID[prompt.id], old.locatedAnswer != locator.answer || old.traceToken != locator.traceToken.rawValue {
+                throw ValidationError("\(url.path) holds profiles of the \(old.locatedAnswer.rawValue) answer at \(old.traceToken); "
+                                      + "this run asks for \(locator.answer.rawValue) at \(locator.traceToken.rawValue): use another --out folder")
+            }
             let missing = methods.filter { byID[prompt.id]?.profile($0) == nil }
             if missing.isEmpty { done += 1; continue }
             do {

@@ -4,7 +4,7 @@ import LocateCore
 import LocateMethods
 import LocatePlot
 
-/// RSim curves and RSD from cached profiles: rsim.json, rsim.csv, rsim.png (+ sidecar).
+/// RSim curves and RSD from cached profiles: rsim.json, rsim.csv, rsim_curves.png (+ its sidecar rsim_curves.json).
 enum RSimReport {
     struct Curve: Encodable {
         let set: String
@@ -90,7 +90,7 @@ enum RSimReport {
         let series = curves.map { Series(label: "\($0.set) (\($0.property)) \($0.method), \($0.items) items", x: $0.ks.map(Double.init), y: $0.rsim) }
         let plot = LinePlot(panels: [LinePanel(series: series)], title: "RSim of located layers vs number of layers considered",
                             xLabel: "number of layers k (top-k layers per prompt)", yLabel: "RSim", yMin: 0, yMax: 1)
-        try plot.write(to: folder.appendingPathComponent("rsim.png"), command: command,
+        try plot.write(to: folder.appendingPathComponent("rsim_curves.png"), command: command,
                        extras: ["naming": .string(scoring.naming.rawValue), "similarity": .string(scoring.similarity.rawValue),
                                 "known_only": .string(String(scoring.knownOnly)), "model": .string(model)])
         print("set     property     method        items   RSim at k = 1, 3, 5, 10")
@@ -102,6 +102,6 @@ enum RSimReport {
             print(String(format: "RSD %@: %.3f (SD factual %.4f over %d prompts, non-factual %.4f over %d)", d.method, d.score.rsd,
                          d.score.sdFactual, d.score.factualPrompts, d.score.sdNonFactual, d.score.nonFactualPrompts))
         }
-        print("wrote \(folder.path)/rsim.json, rsim.csv, rsim.png")
+        print("wrote \(folder.path)/rsim.json, rsim.csv, rsim_curves.png (+ rsim_curves.json, the figure's sidecar)")
     }
 }

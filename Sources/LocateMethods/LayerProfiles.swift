@@ -32,6 +32,15 @@ public enum TraceProfileToken: String, CaseIterable, Codable, Sendable {
     case max
 }
 
+/// Which answer a prompt's profiles locate.
+public enum LocatedAnswer: String, CaseIterable, Codable, Sendable {
+    /// The model's own prediction (its first word), as ROME traces it.
+    case prediction
+    /// The set's expected answer, scored by teacher forcing whatever the model predicts
+    /// (prompts without one, such as klob-u lines, fall back to the prediction).
+    case target
+}
+
 /// One prompt's per-layer profiles under several methods, with what was located.
 public struct LayerProfiles: Codable, Sendable, Equatable {
     public var id: String
@@ -39,7 +48,7 @@ public struct LayerProfiles: Codable, Sendable, Equatable {
     public var index: Int
     public var text: String
     public var subject: String
-    /// The answer located: the model's own prediction (its first word, by teacher forcing).
+    /// The answer located (see ``answerSource``).
     public var answer: String
     public var answerIDs: [Int]
     /// The set's expected answer, and whether the model's answer is it (nil without a target).
@@ -49,6 +58,10 @@ public struct LayerProfiles: Codable, Sendable, Equatable {
     public var profiles: [String: [Double]]
     /// How trace profiles were read (``TraceProfileToken`` raw value).
     public var traceToken: String
+    /// Which answer was located (``LocatedAnswer`` raw value; nil in older caches: the prediction).
+    public var answerSource: String?
+
+    public var locatedAnswer: LocatedAnswer { answerSource.flatMap(LocatedAnswer.init(rawValue:)) ?? .prediction }
 
     public func profile(_ method: LocatingMethod) -> [Double]? { profiles[method.rawValue] }
 }
@@ -61,17 +74,19 @@ public struct LayerLocator: Sendable {
     public var window = 10
     public var seed: UInt32 = 1
     public var traceToken: TraceProfileToken = .lastSubject
+    public var answer: LocatedAnswer = .prediction
     public var neuronSettings = KnowledgeNeurons.Settings()
 
     public init(model: Transformer, noiseLevel: Double) {
         self.model = model; self.noiseLevel = noiseLevel
     }
 
-    /// Locates `prompt`'s answer (the model's prediction) with each method.
+    /// Locates `prompt`'s answer (``answer``: the model's prediction or the set's target) with each method.
     public func profiles(for prompt: KLoBPrompt, methods: [LocatingMethod]) throws -> LayerProfiles {
         let tracer = CausalTrace(model: model, window: window)
         let tokens = try model.encode(prompt.text)
-        let answer = try tracer.answer(for: tokens, target: nil)
+        let target = answer == .target ? prompt.target : nil
+        let answer = try tracer.answer(for: tokens, target: target)
         let range = try tracer.subjectRange(prompt.subject, in: prompt.text)
         var profiles: [String: [Double]] = [:]
         let kinds = methods.compactMap(\.traceKind)
@@ -99,10 +114,17 @@ public struct LayerLocator: Sendable {
             let attribution = try KnowledgeNeurons(model: model).attribute(tokens: tokens, answer: answer.ids, settings: neuronSettings)
             profiles[LocatingMethod.neurons.rawValue] = attribution.layerMass.map(Double.init)
         }
-        let known = prompt.target.map { Self.sameFirstWord(answer.text, $0) }
+        let known: Bool?
+        if let expected = prompt.target {
+            known = target == nil ? Self.sameFirstWord(answer.text, expected)
+                                  : Self.sameFirstWord(try tracer.answer(for: tokens, target: nil).text, expected)
+        } else {
+            known = nil
+        }
         return LayerProfiles(id: prompt.id, item: prompt.item, index: prompt.index, text: prompt.text, subject: prompt.subject,
                              answer: answer.text, answerIDs: answer.ids, target: prompt.target, known: known,
-                             profiles: profiles, traceToken: traceToken.rawValue)
+                             profiles: profiles, traceToken: traceToken.rawValue,
+                             answerSource: (target == nil ? LocatedAnswer.prediction : .target).rawValue)
     }
 
     /// Whether two answers start with the same word (case and surrounding punctuation ignored).

@@ -40,6 +40,16 @@ struct LayerProfilesTests {
         #expect(p.profile(.neurons)?.count == model.layerCount)
         #expect(p.profile(.traceHidden) == nil)
         #expect(p.profile(.neurons)!.allSatisfy { $0 >= 0 })
+        #expect(p.locatedAnswer == .prediction)
+
+        // the set's target instead of the prediction: located by teacher forcing, known = false
+        let wrong = KLoBPrompt(id: "c0.p1", item: 0, index: 1, role: .paraphrase(1), cloze: "The capital of France is _",
+                               text: "The capital of France is", subject: "France", target: "Berlin", relation: "capital")
+        locator.answer = .target
+        let t = try locator.profiles(for: wrong, methods: [.traceMLP])
+        #expect(t.answer == " Berlin")
+        #expect(t.known == false)
+        #expect(t.locatedAnswer == .target)
         #expect(LayerLocator.sameFirstWord(" Paris.", "paris"))
         #expect(!LayerLocator.sameFirstWord(" Parisian", "Paris"))
     }
