@@ -134,14 +134,7 @@ struct TraceRun: ParsableCommand {
 
     private func runProbes(_ file: String) throws {
         guard prompt == nil else { throw ValidationError("give either a prompt or --probes FILE, not both") }
-        var part = (index: 0, count: 1)
-        if let shard {
-            let pieces = shard.split(separator: "/").compactMap { Int($0) }
-            guard pieces.count == 2, pieces[1] > 0, pieces[0] >= 0, pieces[0] < pieces[1] else {
-                throw ValidationError("--shard takes i/n with 0 ≤ i < n, e.g. 0/4; got \"\(shard)\"")
-            }
-            part = (pieces[0], pieces[1])
-        }
+        let part = try parseShard(shard)
         let model = try options.load()
         let tracer = CausalTrace(model: model, window: window)
         // ROME measures the noise level on the traced set's own subjects (the whole file, so every
