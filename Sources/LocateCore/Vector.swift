@@ -59,4 +59,18 @@ public enum Vector {
         }
         while i < n { y[i] += x[i]; i += 1 }
     }
+
+    /// y += s · x
+    @inline(__always)
+    public static func addScaled(_ x: UnsafePointer<Float>, by s: Float, into y: UnsafeMutablePointer<Float>, count n: Int) {
+        var i = 0
+        let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
+        while i + 16 <= n {
+            let v = rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) * s
+                + ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            ry.storeBytes(of: v, toByteOffset: i * 4, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < n { y[i] += s * x[i]; i += 1 }
+    }
 }

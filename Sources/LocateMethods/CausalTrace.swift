@@ -9,13 +9,28 @@ import LocateModel
 /// a window of layers centred on l (kinds `mlp`, `attn`). A cell's score is the mean over the
 /// corrupted rows of p(answer).
 ///
-/// Only what a restoration can change is computed: a run for cell (l, t) resumes from the kept
-/// corrupted run at the cell's first layer and at position t, and cells that share a resume point
-/// (across kinds) run as one batch, so every weight is one matrix product per group. Cells at
-/// tokens before the subject are not run: nothing before the subject is corrupted, so restoring
-/// there changes nothing and their score is the corrupted score exactly.
+/// Only what a restoration can change is computed: cell (l, t) recomputes positions ≥ t of the
+/// blocks from its first changed block on, reading the corrupted run's keys and values before t,
+/// and all cells of every kind run as one staircase (``Transformer/restoredFinalStates(corrupted:clean:restorations:positions:maxRows:progress:)``),
+/// so every weight is one large matrix product per block. Cells at tokens before the subject are
+/// not run: nothing before the subject is corrupted, so restoring there changes nothing and their
+/// score is the corrupted score exactly.
 public struct CausalTrace: Sendable {
-    public enum Kind: String, CaseIterable, Codable, Sendable { case hidden, mlp, attn }
+    public enum Kind: String, CaseIterable, Codable, Sendable {
+        case hidden, mlp, attn
+        /// The restored site.
+        public var site: Restoration.Site {
+            switch self {
+            case .hidden: .residPost
+            case .mlp: .mlpOut
+            case .attn: .attnOut
+            }
+        }
+    }
+
+    /// How restored runs are computed: the staircase pass (fast), or resumed runs with patch
+    /// interventions at hook points (the reference; slower).
+    public enum Engine: Sendable { case staircase, hooks }
 
     /// The noise added to the subject embeddings: [samples, subject tokens, D] values, row-major.
     public struct Noise: Sendable {
@@ -52,8 +67,8 @@ public struct CausalTrace: Sendable {
 
     public let model: Transformer
     public let window: Int
-    /// Upper bound on rows × positions of one batched run (memory: about 40 KB per row-position).
-    public var maxRowsPerRun = 4096
+    /// Upper bound on rows × positions of one staircase (memory: about 31 KB per row-position).
+    public var maxRowsPerRun = 6144
 
     public init(model: Transformer, window: Int = 10) {
         self.model = model; self.window = window
@@ -70,7 +85,7 @@ public struct CausalTrace: Sendable {
     /// With `positions`, only the cells at those token positions are traced (the rest of the
     /// matrix holds the low score), e.g. the last subject token for a per-layer profile.
     public func run(_ c: Case, noise: Noise, kinds: [Kind] = Kind.allCases, positions: Set<Int>? = nil,
-                    progress: (Int, Int) -> Void = { _, _ in }) throws -> [Result] {
+                    engine: Engine = .staircase, progress: (Int, Int) -> Void = { _, _ in }) throws -> [Result] {
         let L = model.layerCount, D = model.config.embeddingLength, S = noise.samples
         guard !c.subject.isEmpty, c.subject.upperBound <= c.tokens.count else {
             throw ModelError.invalidArgument("the subject's token range \(c.subject) is outside the prompt's \(c.tokens.count) tokens")
@@ -91,71 +106,64 @@ public struct CausalTrace: Sendable {
         let (base, low) = try corruptedRun(c, noise: noise, keepState: true)
         guard let state = base.state else { throw ModelError.invalidArgument("the corrupted run kept no state") }
 
-        // Cells grouped by the first layer they change; within a group, cells of every position
-        // run together from the group's earliest position (rows of a later position recompute a
-        // few positions that equal the corrupted run), so each weight is one large matrix product.
-        struct Cell { let kind: Kind; let layer: Int; let position: Int }
-        var groups: [Int: [Cell]] = [:]
+        var cells: [(kind: Kind, layer: Int, position: Int)] = []
         for kind in kinds {
             for t in c.subject.lowerBound..<T where positions?.contains(t) ?? true {
-                for l in 0..<L {
-                    let start = kind == .hidden ? l + 1 : windowLayers(l, kind: kind).lowerBound
-                    groups[start, default: []].append(Cell(kind: kind, layer: l, position: t))
-                }
+                for l in 0..<L { cells.append((kind, l, t)) }
             }
         }
-        var chunks: [(start: Int, cells: [Cell])] = []
-        for start in groups.keys.sorted() {
-            let byPosition = Dictionary(grouping: groups[start]!, by: \.position)
-            let positions = byPosition.keys.sorted()
-            for range in Self.chunkPositions(positions.map { byPosition[$0]!.count * S }, positions: positions,
-                                             length: input.count, maxRows: maxRowsPerRun) {
-                chunks.append((start, range.flatMap { byPosition[positions[$0]]! }))
-            }
+        let restorations = cells.map { cell in
+            Restoration(site: cell.kind.site, layers: windowLayers(cell.layer, kind: cell.kind), position: cell.position)
+        }
+        let finalRows: [Float]                            // [cells · S · scored, D]
+        switch engine {
+        case .staircase:
+            finalRows = try model.restoredFinalStates(corrupted: state, clean: clean.cache, restorations: restorations,
+                                                      positions: scored, maxRows: maxRowsPerRun, progress: progress)
+        case .hooks:
+            finalRows = try finalStatesWithHooks(restorations, input: input, state: state, clean: clean.cache,
+                                                 samples: S, scored: scored, progress: progress)
         }
         var scores: [Kind: [[Float]]] = [:]
         for kind in kinds { scores[kind] = Array(repeating: Array(repeating: low, count: L), count: T) }
-        let sources = ["clean": clean.cache]
-        var finalRows: [Float] = []                       // [cells · S · scored, D]
-        var owners: [(Kind, Int, Int)] = []               // (kind, position, layer) per cell
-        for (done, chunk) in chunks.enumerated() {
-            let cells = chunk.cells
-            let position = cells.map(\.position).min()!
+        let probabilities = unembeddedScores(finalRows, rowsPerCell: S, positionsPerRow: scored.count, answer: c.answer)
+        for (i, cell) in cells.enumerated() { scores[cell.kind]![cell.position][cell.layer] = probabilities[i] }
+        return kinds.map { Result(kind: $0, scores: scores[$0]!, lowScore: low, highScore: high, window: window) }
+    }
+
+    /// The reference engine: one resumed run per group of restorations sharing an entry block,
+    /// restoring through `.patch` interventions at hook points. Returns the final normalized
+    /// states [R, S, P, D] like ``Transformer/restoredFinalStates(corrupted:clean:restorations:positions:maxRows:progress:)``.
+    func finalStatesWithHooks(_ restorations: [Restoration], input: [Int], state: RunState, clean: ActivationCache,
+                              samples S: Int, scored: [Int], progress: (Int, Int) -> Void) throws -> [Float] {
+        let D = model.config.embeddingLength, P = scored.count
+        var output = [Float](repeating: 0, count: restorations.count * S * P * D)
+        let groups = Dictionary(grouping: restorations.indices) { restorations[$0].entryBlock }
+        for (done, entry) in groups.keys.sorted().enumerated() {
+            let members = groups[entry]!
+            let position = members.map { restorations[$0].position }.min()!
             var interventions: [Intervention] = []
-            for (i, cell) in cells.enumerated() {
-                let cellRows = Intervention.Selection.at(Array(i * S ..< (i + 1) * S))
-                switch cell.kind {
-                case .hidden:
-                    interventions.append(.patch(.residPost(cell.layer), from: "clean", rows: cellRows, positions: .at([cell.position])))
-                case .mlp, .attn:
-                    for j in windowLayers(cell.layer, kind: cell.kind) {
-                        let hook: HookPoint = cell.kind == .mlp ? .mlpOut(j) : .attnOut(j)
-                        interventions.append(.patch(hook, from: "clean", rows: cellRows, positions: .at([cell.position])))
-                    }
-                }
+            for (i, r) in members.enumerated() {
+                interventions += restorations[r].interventions(source: "clean", rows: .at(Array(i * S ..< (i + 1) * S)))
             }
-            let batch = Array(repeating: input, count: S * cells.count)
-            let run = try model.run(tokens: batch, RunOptions(interventions: interventions, record: .hooks([.finalNormalized]),
-                                                              sources: sources, logits: .none,
-                                                              resume: Resume(state: state, layer: chunk.start, position: position)))
-            // Keep each row's final normalized vectors at the scored positions; the unembedding runs
-            // once for every cell at the end, as one large matrix product.
+            let run = try model.run(tokens: Array(repeating: input, count: S * members.count),
+                                    RunOptions(interventions: interventions, record: .hooks([.finalNormalized]), sources: ["clean": clean],
+                                               logits: .none, resume: Resume(state: state, layer: min(entry, model.layerCount), position: position)))
             let h = run.cache.entry(.finalNormalized)!
             let tq = h.positions.count
-            for (i, cell) in cells.enumerated() {
-                for r in (i * S)..<((i + 1) * S) {
-                    for p in scored {
+            for (i, r) in members.enumerated() {
+                for s in 0..<S {
+                    for (k, p) in scored.enumerated() {
                         let pi = h.positions.firstIndex(of: p)!
-                        finalRows.append(contentsOf: h.tensor.data[((r * tq) + pi) * D ..< ((r * tq) + pi + 1) * D])
+                        let source = ((i * S + s) * tq + pi) * D
+                        let destination = ((r * S + s) * P + k) * D
+                        output.replaceSubrange(destination..<(destination + D), with: h.tensor.data[source..<(source + D)])
                     }
                 }
-                owners.append((cell.kind, cell.position, cell.layer))
             }
-            progress(done + 1, chunks.count)
+            progress(done + 1, groups.count)
         }
-        let probabilities = unembeddedScores(finalRows, rowsPerCell: S, positionsPerRow: scored.count, answer: c.answer)
-        for (i, owner) in owners.enumerated() { scores[owner.0]![owner.1][owner.2] = probabilities[i] }
-        return kinds.map { Result(kind: $0, scores: scores[$0]!, lowScore: low, highScore: high, window: window) }
+        return output
     }
 
     /// The corrupted run: ROME adds float64 noise to the float32 subject embeddings and rounds
@@ -183,34 +191,6 @@ public struct CausalTrace: Sendable {
     /// p(answer) averaged over the corrupted rows, without restoring anything (ROME's low score).
     public func corruptedScore(_ c: Case, noise: Noise) throws -> Float {
         try corruptedRun(c, noise: noise, keepState: false).1
-    }
-
-    /// Splits sorted positions into contiguous runs. A run starting at position p computes
-    /// rows × (length − p) row-positions M; a matrix product of M rows runs at about M / (M + 64)
-    /// of peak on two threads (OpenBLAS SkylakeX, SWIFTPROBE.md §3), and every run packs each
-    /// weight once, so the split minimizes Σ (M + 64 + 48): few large products, little
-    /// recomputation of positions before a cell's own.
-    static func chunkPositions(_ rows: [Int], positions: [Int], length: Int, maxRows: Int) -> [[Int]] {
-        let n = positions.count
-        func cost(_ i: Int, _ j: Int) -> Double? {   // positions i...j in one run
-            let m = Double(rows[i...j].reduce(0, +) * (length - positions[i]))
-            if m > Double(maxRows) && j > i { return nil }
-            // efficiency M/(M+64) with two threads; +48 row-positions per run for packing the
-            // weights and starting the threads
-            return m + 64 + 48
-        }
-        var best = [Double](repeating: .infinity, count: n + 1), cut = [Int](repeating: 0, count: n + 1)
-        best[0] = 0
-        for j in 1...max(n, 1) where n > 0 {
-            for i in 0..<j {
-                guard let c = cost(i, j - 1), best[i] + c < best[j] else { continue }
-                best[j] = best[i] + c; cut[j] = i
-            }
-        }
-        var ranges: [[Int]] = []
-        var j = n
-        while j > 0 { ranges.insert(Array(cut[j]..<j), at: 0); j = cut[j] }
-        return ranges
     }
 
     /// Cell scores from final normalized rows [cells · S · P, D]: logits in blocks of rows through

@@ -47,5 +47,24 @@ struct CausalTraceReferenceTests {
             #expect(abs(Double(result.highScore) - (kindMeta["high_score"] as! Double)) < 1e-5)
         }
     }
-}
 
+    /// The staircase engine and the hook-based reference engine (resumed runs with patch
+    /// interventions) give the same matrices: c1's last subject token and last token, every kind,
+    /// a two-token answer scored by teacher forcing.
+    @Test func enginesAgree() throws {
+        let model = try MethodsModel.model()
+        let ids = try model.encode("The capital of France is")
+        let subject = try model.tokenizer.tokenRange(of: "France", in: "The capital of France is")
+        let answer = try model.encode(" Paris.")
+        let noise = CausalTrace.Noise.rome(level: 0.35, samples: 4, subjectTokens: subject.count, width: model.config.embeddingLength)
+        let traceCase = CausalTrace.Case(tokens: ids, subject: subject, answer: answer)
+        let trace = CausalTrace(model: model)
+        let positions: Set<Int> = [subject.upperBound - 1, ids.count - 1]
+        let fast = try trace.run(traceCase, noise: noise, positions: positions, engine: .staircase)
+        let reference = try trace.run(traceCase, noise: noise, positions: positions, engine: .hooks)
+        for (a, b) in zip(fast, reference) {
+            #expect(maxAbsDifference(a.scores.flatMap { $0 }, b.scores.flatMap { $0 }) < 1e-5, "\(a.kind)")
+            #expect(a.lowScore == b.lowScore && a.highScore == b.highScore)
+        }
+    }
+}
