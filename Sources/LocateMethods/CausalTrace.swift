@@ -166,6 +166,28 @@ public struct CausalTrace: Sendable {
         return output
     }
 
+    /// Floating-point operations of the matrix products a trace does (the staircase's blocks and
+    /// the unembedding of every cell's rows; the clean and corrupted runs are not counted): the
+    /// exact work that any computation of these scores in float32 must do, since every counted
+    /// product feeds a restored row.
+    public func matrixWork(_ c: Case, samples S: Int, kinds: [Kind] = Kind.allCases) -> Double {
+        let m = model.config, L = model.layerCount
+        let D = Double(m.embeddingLength), F = Double(m.feedForwardLength), V = Double(m.vocabSize)
+        let q = Double(m.headCount * m.headDim), kv = Double(m.headCountKV * m.headDim)
+        let perRowBlock = 2 * D * (q + 2 * kv) + 2 * q * D + 3 * 2 * D * F
+        let length = c.tokens.count + c.answer.count - 1
+        var flops = 0.0
+        for kind in kinds {
+            for t in c.subject.lowerBound..<c.tokens.count {
+                for l in 0..<L {
+                    let entry = Restoration(site: kind.site, layers: windowLayers(l, kind: kind), position: t).entryBlock
+                    flops += Double(S * (length - t) * (L - entry)) * perRowBlock + Double(S * c.answer.count) * 2 * D * V
+                }
+            }
+        }
+        return flops
+    }
+
     /// The corrupted run: ROME adds float64 noise to the float32 subject embeddings and rounds
     /// once. Returns the run and the corrupted score.
     func corruptedRun(_ c: Case, noise: Noise, keepState: Bool) throws -> (RunResult, Float) {
@@ -199,24 +221,29 @@ public struct CausalTrace: Sendable {
         let D = model.config.embeddingLength, V = model.config.vocabSize
         let total = rows.count / D
         let block = 1024
-        var logProbability = [Double](repeating: 0, count: total / P)   // per row: Σ_k log p(answer_k)
+        var logP = [Float](repeating: 0, count: total)                   // per row and scored position
         var logits = [Float](repeating: 0, count: block * V)
         var start = 0
         while start < total {
             let m = min(block, total - start)
-            rows.withUnsafeBufferPointer { x in model.weights.output.withUnsafeBufferPointer { w in logits.withUnsafeMutableBufferPointer { y in
+            rows.withUnsafeBufferPointer { x in model.weights.output.withUnsafeBufferPointer { w in
+            logits.withUnsafeMutableBufferPointer { y in logP.withUnsafeMutableBufferPointer { out in
                 Matmul.linear(x.baseAddress! + start * D, w.baseAddress!, y.baseAddress!, m: m, n: V, k: D)
-                for i in 0..<m {
-                    let row = y.baseAddress! + i * V
-                    let k = (start + i) % P
-                    logProbability[(start + i) / P] += Double(row[answer[k]] - Softmax.logSumExp(row, count: V))
+                let (y, out) = (y.baseAddress!, out.baseAddress! + start)
+                Parallel.ranges(m, minimum: 16) { range in
+                    for i in range {
+                        let row = y + i * V
+                        out[i] = row[answer[(start + i) % P]] - Softmax.logSumExp(row, count: V)
+                    }
                 }
-            } } }
+            } } } }
             start += m
         }
         let cells = total / (P * S)
-        return (0..<cells).map { c in
-            Float((0..<S).reduce(0.0) { $0 + Foundation.exp(logProbability[c * S + $1]) } / Double(S))
+        return (0..<cells).map { c in   // mean over the cell's rows of Π_k p(answer_k)
+            Float((0..<S).reduce(0.0) { sum, s in
+                sum + Foundation.exp((0..<P).reduce(0.0) { $0 + Double(logP[(c * S + s) * P + $1]) })
+            } / Double(S))
         }
     }
 
