@@ -24,7 +24,7 @@ extension Bench {
             ]
             let peak = Self.matmulPeak()
             print("OpenBLAS float32 matrix products here: \(String(format: "%.0f", peak / 1e9)) GFLOP/s at best (2048×1536×576).")
-            print("exact work = the products every float32 computation of the cells must do; floor = exact work at that rate.")
+            print("exact work = the matrix products any exact float32 computation of the cells must do (a lower bound); floor = that work at the peak rate.")
             print("")
             print("case  T   locate (s)   PyTorch ROME (s)   speed-up   exact work   GFLOP/s   floor (s)   best speed-up")
             for (name, prompt, subject, reference) in cases {

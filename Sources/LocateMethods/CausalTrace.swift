@@ -166,22 +166,47 @@ public struct CausalTrace: Sendable {
         return output
     }
 
-    /// Floating-point operations of the matrix products a trace does (the staircase's blocks and
-    /// the unembedding of every cell's rows; the clean and corrupted runs are not counted): the
-    /// exact work that any computation of these scores in float32 must do, since every counted
-    /// product feeds a restored row.
+    /// Floating-point operations of the matrix products that any exact float32 computation of
+    /// the cells must do: a lower bound on the work, which the staircase exceeds by a few percent.
+    ///
+    /// Per cell at position t, for each of its S rows: the positions from t on of every block
+    /// the restoration changes, less what cannot matter or equals the corrupted run's: the
+    /// projections of unchanged inputs (in the first block reached, only position t's input
+    /// differs), a restored sublayer's own output at t
+    /// (its MLP in an mlp window; its query and output projections in an attn window), the first
+    /// block of an mlp window (nothing there changes but the restored output), the first block of
+    /// an attn window but for position t's MLP, and in the last block everything but keys and
+    /// values at positions that are not scored. Plus the unembedding of the scored positions.
+    /// The clean and corrupted runs are not counted.
     public func matrixWork(_ c: Case, samples S: Int, kinds: [Kind] = Kind.allCases) -> Double {
         let m = model.config, L = model.layerCount
         let D = Double(m.embeddingLength), F = Double(m.feedForwardLength), V = Double(m.vocabSize)
         let q = Double(m.headCount * m.headDim), kv = Double(m.headCountKV * m.headDim)
-        let perRowBlock = 2 * D * (q + 2 * kv) + 2 * q * D + 3 * 2 * D * F
-        let length = c.tokens.count + c.answer.count - 1
+        let keysValues = 2 * D * 2 * kv, query = 2 * D * q, output = 2 * q * D, mlp = 3 * 2 * D * F
+        let length = c.tokens.count + c.answer.count - 1, P = Double(c.answer.count)
         var flops = 0.0
         for kind in kinds {
             for t in c.subject.lowerBound..<c.tokens.count {
+                let n = Double(length - t)                            // positions recomputed
                 for l in 0..<L {
-                    let entry = Restoration(site: kind.site, layers: windowLayers(l, kind: kind), position: t).entryBlock
-                    flops += Double(S * (length - t) * (L - entry)) * perRowBlock + Double(S * c.answer.count) * 2 * D * V
+                    let window = windowLayers(l, kind: kind)
+                    var cell = 0.0
+                    for j in window.lowerBound..<L {
+                        if kind == .hidden && j <= l { continue }
+                        if kind == .mlp && j == window.lowerBound { continue }
+                        if kind == .attn && j == window.lowerBound { cell += mlp; continue }
+                        let last = j == L - 1
+                        // the first block with a changed input: only position t's input differs,
+                        // so only its query, keys and values are new
+                        let first = j == (kind == .hidden ? l + 1 : window.lowerBound + 1)
+                        var block = first ? keysValues + query + (last ? P : n) * (output + mlp)
+                                          : n * keysValues + (last ? P : n) * (query + output + mlp)
+                        let tScored = t >= c.tokens.count - 1
+                        if window.contains(j) && kind == .mlp && (!last || tScored) { block -= mlp }
+                        if window.contains(j) && kind == .attn && (!last || tScored) { block -= query + output }
+                        cell += block
+                    }
+                    flops += Double(S) * (cell + P * 2 * D * V)
                 }
             }
         }

@@ -1,3 +1,4 @@
+import Foundation
 import LocateCore
 
 extension Transformer {
@@ -41,13 +42,29 @@ extension Transformer {
         }
         let P = positions.count
         var output = [Float](repeating: 0, count: restorations.count * Bk * P * D)
-        let chunks = RestorationPlan.chunks(restorations, keptRows: Bk, length: T, maxRows: maxRows)
-        let total = chunks.reduce(0) { $0 + L + 1 - $1.groups[0].entry }
+        // Two staircases, one per core, each with half of every group's cells, so their work is
+        // equal; each runs its matrix products on its own core (OpenBLAS single-threaded), with no
+        // synchronization between blocks and its elementwise work on the same core.
+        let parts = restorations.count > 1 ? 2 : 1
+        let plans = (0..<parts).map { part in
+            RestorationPlan.chunks(restorations, part: part, of: parts, keptRows: Bk, length: T, maxRows: max(1, maxRows / parts))
+        }
+        let total = plans.joined().reduce(0) { $0 + L + 1 - $1.groups[0].entry }
         var done = 0
-        for chunk in chunks {
-            var pass = RestorationPass(model: self, corrupted: corrupted, values: values, chunk: chunk)
-            try output.withUnsafeMutableBufferPointer { out throws(ModelError) in
-                try pass.run(positions: positions, into: out.baseAddress!) { done += 1; progress(done, total) }
+        let lock = NSLock()
+        let threads = BLASInfo.threads
+        if parts > 1 { BLASInfo.setThreads(1) }
+        defer { if parts > 1 { BLASInfo.setThreads(threads) } }
+        output.withUnsafeMutableBufferPointer { out in
+            let out = out.baseAddress!
+            Parallel.workers(parts) { part in
+                for chunk in plans[part] {
+                    var pass = RestorationPass(model: self, corrupted: corrupted, values: values, chunk: chunk)
+                    pass.run(positions: positions, into: out) {
+                        lock.lock(); defer { lock.unlock() }
+                        done += 1; progress(done, total)
+                    }
+                }
             }
         }
         return output
@@ -74,10 +91,14 @@ struct RestorationPlan {
         var rows: Int
     }
 
-    static func chunks(_ restorations: [Restoration], keptRows: Int, length: Int, maxRows: Int) -> [Chunk] {
-        let byKey = Dictionary(grouping: restorations.enumerated().map { (index: $0.offset, restoration: $0.element) }) {
+    /// The staircases of one part: every `parts`-th cell of each group, from the `part`-th on.
+    static func chunks(_ restorations: [Restoration], part: Int = 0, of parts: Int = 1, keptRows: Int, length: Int, maxRows: Int) -> [Chunk] {
+        let all = Dictionary(grouping: restorations.enumerated().map { (index: $0.offset, restoration: $0.element) }) {
             [$0.restoration.entryBlock, $0.restoration.position]
         }
+        let byKey = all.mapValues { cells in
+            cells.sorted { $0.index < $1.index }.enumerated().filter { $0.offset % parts == part }.map(\.element)
+        }.filter { !$0.value.isEmpty }
         let keys = byKey.keys.sorted { ($0[0], $0[1]) < ($1[0], $1[1]) }
         var chunks: [Chunk] = []
         var current = Chunk(groups: [], rows: 0)
@@ -131,7 +152,7 @@ struct RestorationPass {
 
     /// Runs the staircase and writes each cell's final normalized states at `positions` into
     /// `output` ([R, Bk, P, D], at the cell's restoration index). `step` is called per block.
-    mutating func run(positions: [Int], into output: UnsafeMutablePointer<Float>, step: () -> Void) throws(ModelError) {
+    mutating func run(positions: [Int], into output: UnsafeMutablePointer<Float>, step: () -> Void) {
         let c = model.config, L = model.layerCount, D = c.embeddingLength, F = c.feedForwardLength
         let H = c.headCount, Hkv = c.headCountKV, Dh = c.headDim, kv = Hkv * Dh
         let T = corrupted.positions, Bk = corrupted.batch
@@ -164,9 +185,7 @@ struct RestorationPass {
             w.gate.withPointer { Matmul.linear(h.pointer, $0, gate.pointer, m: n, n: F, k: D) }
             w.up.withPointer { Matmul.linear(h.pointer, $0, up.pointer, m: n, n: F, k: D) }
             let (g, u, y) = (gate.pointer, up.pointer, post.pointer)
-            Parallel.ranges(n, minimum: 64) { r in
-                SwiGLU.forward(gate: g + r.lowerBound * F, up: u + r.lowerBound * F, y + r.lowerBound * F, count: r.count * F)
-            }
+            SwiGLU.forward(gate: g, up: u, y, count: n * F)
             w.down.withPointer { Matmul.linear(post.pointer, $0, out.pointer, m: n, n: D, k: F) }
             restore(.mlpOut, block: j, groups: groups)
             add(rows: n)
@@ -174,49 +193,37 @@ struct RestorationPass {
         finish(positions: positions, into: output)
     }
 
-    /// h = RMSNorm(x) · weight over the first `n` rows, on both cores.
+    /// h = RMSNorm(x) · weight over the first `n` rows.
     private func norm(_ weight: [Float], rows n: Int) {
         let D = model.config.embeddingLength, eps = model.config.rmsNormEpsilon
         let (x, h) = (x.pointer, h.pointer)
         weight.withPointer { g in
-            Parallel.ranges(n, minimum: 64) { r in
-                RMSNorm.forward(x + r.lowerBound * D, weight: g, eps: eps, h + r.lowerBound * D, rows: r.count, width: D, invRMS: nil)
-            }
+            RMSNorm.forward(x, weight: g, eps: eps, h, rows: n, width: D, invRMS: nil)
         }
     }
 
-    /// x += out over the first `n` rows, on both cores.
+    /// x += out over the first `n` rows.
     private func add(rows n: Int) {
         let D = model.config.embeddingLength
         let (x, out) = (x.pointer, out.pointer)
-        Parallel.ranges(n, minimum: 64) { r in Vector.add(out + r.lowerBound * D, into: x + r.lowerBound * D, count: r.count * D) }
+        Vector.add(out, into: x, count: n * D)
     }
 
-    /// RoPE and attention of every entered group at block j, split by cells over both cores.
+    /// RoPE and attention of every entered group at block j.
     private func attend(block j: Int, groups: ArraySlice<RestorationPlan.Group>, tables: [Int: (cos: [Float], sin: [Float])]) {
         let c = model.config, H = c.headCount, Hkv = c.headCountKV, Dh = c.headDim, kv = Hkv * Dh
         let T = corrupted.positions, Bk = corrupted.batch
-        // work items: (group, cells) pieces of about equal rows
-        var items: [(group: RestorationPlan.Group, cells: Range<Int>)] = []
-        for g in groups {
-            let half = (g.cells.count + 1) / 2
-            items.append((g, 0..<half))
-            if half < g.cells.count { items.append((g, half..<g.cells.count)) }
-        }
         let (q, k, v, z) = (q.pointer, k.pointer, v.pointer, z.pointer)
-        let rope = model.rope
         corrupted.keys[j].withPointer { keptK in corrupted.values[j].withPointer { keptV in
-            Parallel.workers(min(2, items.count)) { worker in   // each takes one half of every group
-                for (g, cells) in stride(from: worker, to: items.count, by: 2).map({ items[$0] }) {
-                    let rows = cells.count * Bk, tq = T - g.position, first = g.firstRow + cells.lowerBound * Bk * tq
-                    let (cos, sin) = tables[g.position]!
-                    rope.apply(q + first * H * Dh, batch: rows, positions: tq, heads: H, cos: cos, sin: sin)
-                    rope.apply(k + first * kv, batch: rows, positions: tq, heads: Hkv, cos: cos, sin: sin)
-                    let shape = SegmentShape(batch: rows, queries: tq, firstPosition: g.position, keptBatch: Bk, keptLength: T,
-                                             heads: H, kvHeads: Hkv, headDim: Dh)
-                    SegmentAttention.forward(q: q + first * H * Dh, newK: k + first * kv, newV: v + first * kv,
-                                             keptK: keptK, keptV: keptV, z + first * H * Dh, shape: shape)
-                }
+            for g in groups {
+                let rows = g.cells.count * Bk, tq = T - g.position, first = g.firstRow
+                let (cos, sin) = tables[g.position]!
+                model.rope.apply(q + first * H * Dh, batch: rows, positions: tq, heads: H, cos: cos, sin: sin)
+                model.rope.apply(k + first * kv, batch: rows, positions: tq, heads: Hkv, cos: cos, sin: sin)
+                let shape = SegmentShape(batch: rows, queries: tq, firstPosition: g.position, keptBatch: Bk, keptLength: T,
+                                         heads: H, kvHeads: Hkv, headDim: Dh)
+                SegmentAttention.forward(q: q + first * H * Dh, newK: k + first * kv, newV: v + first * kv,
+                                         keptK: keptK, keptV: keptV, z + first * H * Dh, shape: shape)
             }
         } }
     }
