@@ -18,6 +18,9 @@ extension Transformer {
     ///   - maxRows: rows (one per computed position of a kept row) of one staircase; bounds memory
     ///     at about 31 KB per row.
     ///   - progress: (blocks done, blocks in all) over every staircase.
+    /// Runs as two staircases, one per core, with OpenBLAS set to one thread (process-wide) while
+    /// it runs; the previous thread count is restored after.
+    ///
     /// Legend: Bk kept rows, T positions, D width, P scored positions, N rows active at a block.
     public func restoredFinalStates(corrupted: RunState, clean: ActivationCache, restorations: [Restoration],
                                     positions: [Int], maxRows: Int = 6144,
