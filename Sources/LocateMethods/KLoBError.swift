@@ -50,16 +50,10 @@ public struct KLoBError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The line number, when the error is on a line of a JSONL file.
-    public var line: Int? {
-        if case .line(let n) = location { return n }
-        return nil
-    }
+    public var line: Int? { location.line }
 
     /// The record index, when the error is in an element of a JSON array.
-    public var record: Int? {
-        if case .record(let n) = location { return n }
-        return nil
-    }
+    public var record: Int? { location.record }
 
     /// The same error placed in a file at a location.
     func at(_ file: String, _ location: Location) -> KLoBError {
@@ -87,12 +81,6 @@ public struct KLoBError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        var place = file
-        switch location {
-        case .file: break
-        case .line(let n): place += place.isEmpty ? "line \(n)" : ":\(n)"
-        case .record(let n): place += (place.isEmpty ? "" : " ") + "record [\(n)]"
-        }
         let what: String
         switch problem {
         case .unreadable(let reason): what = "cannot read the file: \(reason)"
@@ -107,7 +95,6 @@ public struct KLoBError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .wrongSubset(expected, found): what = "a \(found) record in a \(expected) file"
         case .invalidValue(let reason): what = reason
         }
-        let fieldText = field.map { "field \"\($0)\": " } ?? ""
-        return (place.isEmpty ? "" : place + ": ") + fieldText + what
+        return location.message(file: file, field: field, what)
     }
 }

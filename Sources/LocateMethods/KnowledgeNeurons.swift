@@ -135,12 +135,12 @@ public struct KnowledgeNeurons: Sendable {
             return Array(entry.tensor.data[(i * width)..<((i + 1) * width)])
         }
         var entries: [LastPositionEntry] = []
-        var paths: [(site: [Float], scaledGate: [Float], up: [Float])] = []
+        var paths: [(site: [Float], scaledGate: [Float], tiledUp: [Float])] = []   // gate site: [R, F] pairs of the path
         for l in layers {
             let w = model.weights.layers[l]
             let gate = last(.mlpPre(l), F), up = last(.mlpPreLinear(l), F)
             var scaledGate = [Float](repeating: 0, count: R * F), post = [Float](repeating: 0, count: R * F)   // [R, F]
-            var site = [Float](repeating: 0, count: F)
+            var site = [Float](repeating: 0, count: F), tiledUp: [Float] = []
             switch settings.site {
             case .post:
                 gate.withPointer { g in up.withPointer { u in site.withUnsafeMutableBufferPointer { SwiGLU.forward(gate: g, up: u, $0.baseAddress!, count: F) } } }
@@ -148,7 +148,7 @@ public struct KnowledgeNeurons: Sendable {
             case .gate:
                 site = gate
                 for r in 0..<R { for i in 0..<F { scaledGate[r * F + i] = alphas[r] * gate[i] } }
-                let tiledUp = Array([[Float]](repeating: up, count: R).joined())
+                tiledUp = Array([[Float]](repeating: up, count: R).joined())
                 scaledGate.withPointer { g in tiledUp.withPointer { u in post.withUnsafeMutableBufferPointer { SwiGLU.forward(gate: g, up: u, $0.baseAddress!, count: R * F) } } }
             }
             // residual after block l: resid_mid + W_out · post, per row
@@ -157,7 +157,7 @@ public struct KnowledgeNeurons: Sendable {
             let mid = last(.residMid(l), D)
             for r in 0..<R { for d in 0..<D { residuals[r * D + d] += mid[d] } }
             entries.append(LastPositionEntry(layer: l, residuals: residuals))
-            paths.append((site, scaledGate, up))
+            paths.append((site, scaledGate, tiledUp))
         }
         let result = try model.lastPositionGradients(state: clean.state!, entries: entries, target: target)
         var scores = [Float](repeating: 0, count: layers.count * F)
@@ -168,9 +168,8 @@ public struct KnowledgeNeurons: Sendable {
                 dPost.withUnsafeMutableBufferPointer { Matmul.linearBackwardInput(g, d, $0.baseAddress!, m: R, n: D, k: F) } } }
             var dSite = dPost
             if settings.site == .gate {
-                let tiledUp = Array([[Float]](repeating: paths[row].up, count: R).joined())
                 var dUp = [Float](repeating: 0, count: R * F)
-                paths[row].scaledGate.withPointer { g in tiledUp.withPointer { u in dPost.withPointer { dp in
+                paths[row].scaledGate.withPointer { g in paths[row].tiledUp.withPointer { u in dPost.withPointer { dp in
                     dSite.withUnsafeMutableBufferPointer { ds in dUp.withUnsafeMutableBufferPointer { du in
                         SwiGLU.backward(gate: g, up: u, dPost: dp, dGate: ds.baseAddress!, dUp: du.baseAddress!, count: R * F) } } } } }
             }

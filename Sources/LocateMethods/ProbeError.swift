@@ -54,37 +54,17 @@ public struct ProbeError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The line number, when the error is on a line of a JSONL file.
-    public var line: Int? {
-        if case .line(let n) = location { return n }
-        return nil
-    }
+    public var line: Int? { location.line }
 
     /// The record index, when the error is in an element of a JSON array.
-    public var record: Int? {
-        if case .record(let n) = location { return n }
-        return nil
-    }
+    public var record: Int? { location.record }
 
     /// The same error placed in a file at a location.
     func at(_ file: String, _ location: Location) -> ProbeError {
         ProbeError(file: file, location: location, field: field, problem: problem)
     }
 
-    static func describe(_ location: Location) -> String {
-        switch location {
-        case .file: return ""
-        case .line(let n): return "line \(n)"
-        case .record(let n): return "record [\(n)]"
-        }
-    }
-
     public var description: String {
-        var place = file.isEmpty ? "" : file
-        switch location {
-        case .file: break
-        case .line(let n): place += place.isEmpty ? "line \(n)" : ":\(n)"
-        case .record(let n): place += (place.isEmpty ? "" : " ") + "record [\(n)]"
-        }
         let what: String
         switch problem {
         case .unreadable(let reason): what = "cannot read the file: \(reason)"
@@ -98,9 +78,38 @@ public struct ProbeError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .subjectNotInPrompt(subject, prompt): what = "subject \"\(subject)\" does not occur in the prompt \"\(prompt)\""
         case let .subjectRepeated(subject, prompt, count):
             what = "subject \"\(subject)\" occurs \(count) times in the prompt \"\(prompt)\" (it must occur exactly once)"
-        case let .duplicateID(id, first): what = "id \"\(id)\" is already used at \(Self.describe(first))"
+        case let .duplicateID(id, first): what = "id \"\(id)\" is already used at \(first.place(in: ""))"
         }
-        let fieldText = field.map { "field \"\($0)\": " } ?? ""
-        return (place.isEmpty ? "" : place + ": ") + fieldText + what
+        return location.message(file: file, field: field, what)
+    }
+}
+
+/// The location formatting shared by probe and KLoB file errors.
+extension ProbeError.Location {
+    /// The line number of a JSONL location.
+    public var line: Int? {
+        if case .line(let n) = self { return n }
+        return nil
+    }
+
+    /// The record index of a JSON-array location.
+    public var record: Int? {
+        if case .record(let n) = self { return n }
+        return nil
+    }
+
+    /// `file:7`, `file record [3]`, `line 7`, `record [3]`, the file alone, or "".
+    func place(in file: String) -> String {
+        switch self {
+        case .file: file
+        case .line(let n): file.isEmpty ? "line \(n)" : "\(file):\(n)"
+        case .record(let n): (file.isEmpty ? "" : file + " ") + "record [\(n)]"
+        }
+    }
+
+    /// `place: field "f": what`, each part only when there is one.
+    func message(file: String, field: String?, _ what: String) -> String {
+        let place = place(in: file)
+        return (place.isEmpty ? "" : place + ": ") + (field.map { "field \"\($0)\": " } ?? "") + what
     }
 }
