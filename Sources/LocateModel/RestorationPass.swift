@@ -11,15 +11,15 @@ extension Transformer {
     /// a restoration at position t recomputes only positions ≥ t of blocks ≥ its entry block, and
     /// reads the kept run's keys and values for positions < t in place. Restorations are run as a
     /// staircase: groups of equal (entry block, position) in order of entry block, so at block j
-    /// every group that entered at or below j is one matrix product per weight.
+    /// every group that entered at or below j is one matrix product per weight. It runs as two
+    /// staircases, one per core, with OpenBLAS set to one thread (process-wide) while it runs; the
+    /// previous thread count is restored after.
     ///
     /// - Parameters:
     ///   - clean: one row's activations holding every restored hook at its position.
     ///   - maxRows: rows (one per computed position of a kept row) of one staircase; bounds memory
     ///     at about 31 KB per row.
     ///   - progress: (blocks done, blocks in all) over every staircase.
-    /// Runs as two staircases, one per core, with OpenBLAS set to one thread (process-wide) while
-    /// it runs; the previous thread count is restored after.
     ///
     /// Legend: Bk kept rows, T positions, D width, P scored positions, N rows active at a block.
     public func restoredFinalStates(corrupted: RunState, clean: ActivationCache, restorations: [Restoration],
@@ -94,26 +94,30 @@ struct RestorationPlan {
         var rows: Int
     }
 
-    /// The staircases of one part: every `parts`-th cell of each group, from the `part`-th on.
+    /// The staircases of one part: in staircase order, every `parts`-th cell from the `part`-th on
+    /// (counted across groups, so groups of one cell are shared out too).
     static func chunks(_ restorations: [Restoration], part: Int = 0, of parts: Int = 1, keptRows: Int, length: Int, maxRows: Int) -> [Chunk] {
         let all = Dictionary(grouping: restorations.enumerated().map { (index: $0.offset, restoration: $0.element) }) {
             [$0.restoration.entryBlock, $0.restoration.position]
         }
-        let byKey = all.mapValues { cells in
-            cells.sorted { $0.index < $1.index }.enumerated().filter { $0.offset % parts == part }.map(\.element)
-        }.filter { !$0.value.isEmpty }
-        let keys = byKey.keys.sorted { ($0[0], $0[1]) < ($1[0], $1[1]) }
+        var counted = 0
+        var shares: [(key: [Int], cells: [(index: Int, restoration: Restoration)])] = []
+        for key in all.keys.sorted(by: { ($0[0], $0[1]) < ($1[0], $1[1]) }) {
+            let cells = all[key]!.sorted { $0.index < $1.index }
+            let mine = cells.indices.filter { (counted + $0) % parts == part }.map { cells[$0] }
+            counted += cells.count
+            if !mine.isEmpty { shares.append((key, mine)) }
+        }
         var chunks: [Chunk] = []
         var current = Chunk(groups: [], rows: 0)
-        for key in keys {
+        for (key, list) in shares {
             let cellRows = keptRows * (length - key[1])
-            var cells = byKey[key]!.sorted { $0.index < $1.index }[...]
+            var cells = list[...]
             while !cells.isEmpty {
-                let room = max(1, (maxRows - current.rows) / cellRows)
                 if current.rows > 0 && current.rows + cellRows > maxRows {
                     chunks.append(current); current = Chunk(groups: [], rows: 0)
-                    continue
                 }
+                let room = max(1, (maxRows - current.rows) / cellRows)
                 let taken = cells.prefix(room)
                 cells = cells.dropFirst(taken.count)
                 current.groups.append(Group(entry: key[0], position: key[1], cells: Array(taken), firstRow: current.rows))
