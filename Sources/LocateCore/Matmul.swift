@@ -1,21 +1,27 @@
 import CBLAS
+import Foundation
 
 /// Matrix products through OpenBLAS, with naive references beside them for tests.
 ///
 /// Weights keep the GGUF/PyTorch `[out][in]` row order, so a linear layer is `Y = X · Wᵀ`.
 public enum Matmul {
     /// `y[M, N] (+)= x[M, K] · w[N, K]ᵀ`. With `accumulate`, adds into `y` (beta = 1).
-    /// `lda`/`ldy` allow strided row access (defaults: K and N).
+    /// `lda`/`ldy` allow strided row access (defaults: K and N). Large products are shared out
+    /// over the calling thread's ``Compute/current`` threads by blocks of output columns.
     @inline(__always)
     public static func linear(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                               m: Int, n: Int, k: Int, accumulate: Bool = false, lda: Int? = nil, ldy: Int? = nil) {
         guard m > 0, n > 0 else { return }
         let beta: Float = accumulate ? 1 : 0
-        if m == 1 {
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w, Int32(k), x, 1, beta, y, 1)
-        } else {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
-                        1, x, Int32(lda ?? k), w, Int32(k), beta, y, Int32(ldy ?? n))
+        let ldx = lda ?? k, ldy = ldy ?? n
+        shared(columns: n, work: m * n * k) { c in
+            if m == 1 {
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(c.count), Int32(k), 1, w + c.lowerBound * k, Int32(k), x, 1, beta,
+                            y + c.lowerBound, 1)
+            } else {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(c.count), Int32(k),
+                            1, x, Int32(ldx), w + c.lowerBound * k, Int32(k), beta, y + c.lowerBound, Int32(ldy))
+            }
         }
     }
 
@@ -24,11 +30,14 @@ public enum Matmul {
                                            m: Int, n: Int, k: Int, accumulate: Bool = false) {
         guard m > 0, k > 0 else { return }
         let beta: Float = accumulate ? 1 : 0
-        if m == 1 {
-            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(n), Int32(k), 1, w, Int32(k), dy, 1, beta, dx, 1)
-        } else {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(k), Int32(n),
-                        1, dy, Int32(n), w, Int32(k), beta, dx, Int32(k))
+        shared(columns: k, work: m * n * k) { c in
+            if m == 1 {
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(n), Int32(c.count), 1, w + c.lowerBound, Int32(k), dy, 1, beta,
+                            dx + c.lowerBound, 1)
+            } else {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(c.count), Int32(n),
+                            1, dy, Int32(n), w + c.lowerBound, Int32(k), beta, dx + c.lowerBound, Int32(k))
+            }
         }
     }
 
@@ -37,9 +46,36 @@ public enum Matmul {
                                             m: Int, n: Int, k: Int, accumulate: Bool = false) {
         guard n > 0, k > 0 else { return }
         let beta: Float = accumulate ? 1 : 0
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(n), Int32(k), Int32(m),
-                    1, dy, Int32(n), x, Int32(k), beta, dw, Int32(k))
+        shared(columns: n, work: m * n * k) { r in
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(r.count), Int32(k), Int32(m),
+                        1, dy + r.lowerBound, Int32(n), x, Int32(k), beta, dw + r.lowerBound * k, Int32(k))
+        }
     }
+
+    /// Multiply-adds below which a share of a product is not worth a thread.
+    static let minimumWorkPerThread = 1 << 19
+
+    /// Calls `body` on disjoint ranges of `columns` (multiples of 16 but the last), one per
+    /// thread of the calling thread's setting, concurrently; on one range for small products.
+    @inline(__always)
+    static func shared(columns: Int, work: Int, _ body: (Range<Int>) -> Void) {
+        _ = singleThreadedBLAS
+        let parts = min(Compute.current.threads, columns / 16, work / minimumWorkPerThread)
+        if parts <= 1 { body(0..<columns); return }
+        let blocks = (columns + 15) / 16
+        withoutActuallyEscaping(body) { body in
+            let work = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: parts) { i in
+                let lower = min(columns, blocks * i / parts * 16), upper = min(columns, blocks * (i + 1) / parts * 16)
+                if lower < upper { work.value(lower..<upper) }
+            }
+        }
+    }
+
+    /// OpenBLAS's own threads are off for the whole process, set once before the first product:
+    /// the library shares products out itself, so concurrent computations never oversubscribe
+    /// the cores or change a setting another computation sees.
+    static let singleThreadedBLAS: Void = openblas_set_num_threads(1)
 
     /// Naive `x · wᵀ` in double precision: the oracle for `linear`.
     public static func linearNaive(_ x: [Float], _ w: [Float], m: Int, n: Int, k: Int) -> [Float] {
@@ -65,6 +101,6 @@ public enum BLASInfo {
         guard let p = openblas_get_config() else { return "unknown" }
         return String(cString: p)
     }
+    /// OpenBLAS's own thread count (1 once the first product ran: see ``Matmul``).
     public static var threads: Int { Int(openblas_get_num_threads()) }
-    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
 }

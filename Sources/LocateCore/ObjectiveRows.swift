@@ -7,7 +7,7 @@ public enum ObjectiveRows {
     /// Rows of logits [N, V] become ∂J/∂logits; returns J per row: p(target) when `probability`,
     /// else log p(target).
     public static func gradientInPlace(_ logits: UnsafeMutablePointer<Float>, rows n: Int, width v: Int, target: Int,
-                                       probability: Bool, threads: Int = 2) -> [Float] {
+                                       probability: Bool, threads: Int = Compute.current.threads) -> [Float] {
         precondition((0..<v).contains(target), "target \(target) outside the \(v) logits")
         var values = [Float](repeating: 0, count: n)
         values.withUnsafeMutableBufferPointer { out in

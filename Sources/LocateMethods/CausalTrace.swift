@@ -11,7 +11,7 @@ import LocateModel
 ///
 /// Only what a restoration can change is computed: cell (l, t) recomputes positions ≥ t of the
 /// blocks from its first changed block on, reading the corrupted run's keys and values before t,
-/// and all cells of every kind run as one staircase (``Transformer/restoredFinalStates(corrupted:clean:restorations:positions:maxRows:progress:)``),
+/// and all cells of every kind run as one staircase of re-entries (``Transformer/reenteredFinalStates(kept:values:reentries:positions:maxRows:compute:progress:)``),
 /// so every weight is one large matrix product per block. Cells at tokens before the subject are
 /// not run: nothing before the subject is corrupted, so restoring there changes nothing and their
 /// score is the corrupted score exactly.
@@ -118,8 +118,8 @@ public struct CausalTrace: Sendable {
         let finalRows: [Float]                            // [cells · S · scored, D]
         switch engine {
         case .staircase:
-            finalRows = try model.restoredFinalStates(corrupted: state, clean: clean.cache, restorations: restorations,
-                                                      positions: scored, maxRows: maxRowsPerRun, progress: progress)
+            finalRows = try model.reenteredFinalStates(kept: state, values: clean.cache, reentries: restorations.map(\.reentry),
+                                                       positions: scored, maxRows: maxRowsPerRun, progress: progress)
         case .hooks:
             finalRows = try finalStatesWithHooks(restorations, input: input, state: state, clean: clean.cache,
                                                  samples: S, scored: scored, progress: progress)
@@ -133,7 +133,7 @@ public struct CausalTrace: Sendable {
 
     /// The reference engine: one resumed run per group of restorations sharing an entry block,
     /// restoring through `.patch` interventions at hook points. Returns the final normalized
-    /// states [R, S, P, D] like ``Transformer/restoredFinalStates(corrupted:clean:restorations:positions:maxRows:progress:)``.
+    /// states [R, S, P, D] like ``Transformer/reenteredFinalStates(kept:values:reentries:positions:maxRows:compute:progress:)``.
     func finalStatesWithHooks(_ restorations: [Restoration], input: [Int], state: RunState, clean: ActivationCache,
                               samples S: Int, scored: [Int], progress: (Int, Int) -> Void) throws -> [Float] {
         let D = model.config.embeddingLength, P = scored.count
@@ -144,7 +144,7 @@ public struct CausalTrace: Sendable {
             let position = members.map { restorations[$0].position }.min()!
             var interventions: [Intervention] = []
             for (i, r) in members.enumerated() {
-                interventions += restorations[r].interventions(source: "clean", rows: .at(Array(i * S ..< (i + 1) * S)))
+                interventions += restorations[r].reentry.interventions(source: "clean", rows: .at(Array(i * S ..< (i + 1) * S)))
             }
             let run = try model.run(tokens: Array(repeating: input, count: S * members.count),
                                     RunOptions(interventions: interventions, record: .hooks([.finalNormalized]), sources: ["clean": clean],
@@ -240,31 +240,11 @@ public struct CausalTrace: Sendable {
         try corruptedRun(c, noise: noise, keepState: false).1
     }
 
-    /// Cell scores from final normalized rows [cells · S · P, D]: logits in blocks of rows through
-    /// one unembedding product each, then the mean over a cell's S rows of Π_k p(answer_k).
+    /// Cell scores from final normalized rows [cells · S · P, D]: log p(answer_k) of every row
+    /// through the model's output path, then the mean over a cell's S rows of Π_k p(answer_k).
     func unembeddedScores(_ rows: [Float], rowsPerCell S: Int, positionsPerRow P: Int, answer: [Int]) -> [Float] {
-        let D = model.config.embeddingLength, V = model.config.vocabSize
-        let total = rows.count / D
-        let block = 1024
-        var logP = [Float](repeating: 0, count: total)                   // per row and scored position
-        var logits = [Float](repeating: 0, count: block * V)
-        var start = 0
-        while start < total {
-            let m = min(block, total - start)
-            rows.withUnsafeBufferPointer { x in model.weights.output.withUnsafeBufferPointer { w in
-            logits.withUnsafeMutableBufferPointer { y in logP.withUnsafeMutableBufferPointer { out in
-                Matmul.linear(x.baseAddress! + start * D, w.baseAddress!, y.baseAddress!, m: m, n: V, k: D)
-                let (y, out) = (y.baseAddress!, out.baseAddress! + start)
-                Parallel.ranges(m, minimum: 16) { range in
-                    for i in range {
-                        let row = y + i * V
-                        out[i] = row[answer[(start + i) % P]] - Softmax.logSumExp(row, count: V)
-                    }
-                }
-            } } } }
-            start += m
-        }
-        let cells = total / (P * S)
+        let logP = model.logProbabilities(ofNormalizedStates: rows) { answer[$0 % P] }
+        let cells = logP.count / (P * S)
         return (0..<cells).map { c in   // mean over the cell's rows of Π_k p(answer_k)
             Float((0..<S).reduce(0.0) { sum, s in
                 sum + Foundation.exp((0..<P).reduce(0.0) { $0 + Double(logP[(c * S + s) * P + $1]) })

@@ -120,7 +120,7 @@ public struct KnowledgeNeurons: Sendable {
 
     /// Integrated-gradient attributions of p(`target`) at the last position of `tokens`: one
     /// clean run, then every layer's integration steps together in one staircase batch
-    /// (`Transformer.lastPositionGradients`), forward and backward.
+    /// (`Transformer.enteringRowsGradients`), forward and backward.
     public func attribute(tokens: [Int], target: Int, settings: Settings = Settings()) throws -> Attribution {
         let (layers, F) = try validate(tokens: tokens, target: target, settings: settings)
         let T = tokens.count, D = model.config.embeddingLength
@@ -134,7 +134,7 @@ public struct KnowledgeNeurons: Sendable {
             let i = entry.positions.firstIndex(of: T - 1)!
             return Array(entry.tensor.data[(i * width)..<((i + 1) * width)])
         }
-        var entries: [LastPositionEntry] = []
+        var entries: [EnteringRows] = []
         var paths: [(site: [Float], scaledGate: [Float], tiledUp: [Float])] = []   // gate site: [R, F] pairs of the path
         for l in layers {
             let w = model.weights.layers[l]
@@ -156,10 +156,10 @@ public struct KnowledgeNeurons: Sendable {
             post.withPointer { p in w.down.withPointer { d in residuals.withUnsafeMutableBufferPointer { Matmul.linear(p, d, $0.baseAddress!, m: R, n: D, k: F) } } }
             let mid = last(.residMid(l), D)
             for r in 0..<R { for d in 0..<D { residuals[r * D + d] += mid[d] } }
-            entries.append(LastPositionEntry(layer: l, residuals: residuals))
+            entries.append(EnteringRows(block: l + 1, residuals: residuals))
             paths.append((site, scaledGate, tiledUp))
         }
-        let result = try model.lastPositionGradients(state: clean.state!, entries: entries, target: target)
+        let result = try model.enteringRowsGradients(kept: clean.state!, entries: entries, objective: .probability(token: target))
         var scores = [Float](repeating: 0, count: layers.count * F)
         var activations = [Float](repeating: 0, count: layers.count * F)
         for (row, l) in layers.enumerated() {

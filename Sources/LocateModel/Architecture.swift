@@ -1,15 +1,30 @@
 import LocateCore
 
-/// What differs between model families, in one place. The layer loop reads these fields and
-/// never asks which family it runs.
+/// What differs between model families, in one place. The block engine reads these fields
+/// through ``Architecture`` kernels (`Architecture+Kernels.swift`) and never asks which family
+/// it runs; a second family (GPT-2: LayerNorm, GELU, learned positions, biases, fused QKV) is a
+/// new value here, new cases of these enums and their kernels, not a change to the engines.
 public struct Architecture: Sendable, Equatable {
-    public enum Norm: Sendable, Equatable { case rms }
-    public enum MLP: Sendable, Equatable { case swiglu }
+    /// The normalization before attention, before the MLP and before the unembedding.
+    public enum Norm: Sendable, Equatable {
+        /// `x / sqrt(mean(x²) + eps) · g`, no bias (llama).
+        case rms
+    }
+    /// The MLP's nonlinearity between its input and output projections.
+    public enum MLP: Sendable, Equatable {
+        /// `silu(W_gate h) · (W_in h)` (llama).
+        case swiglu
+    }
+    /// How positions enter the model.
+    public enum Positions: Sendable, Equatable {
+        /// Rotary embeddings of queries and keys with the given pairing (llama).
+        case rotary(RoPE.Pairing)
+    }
 
     public var name: String
     public var norm: Norm
     public var mlp: MLP
-    public var ropePairing: RoPE.Pairing
+    public var positions: Positions
     /// GGUF tensor names: `{l}` is replaced by the layer index.
     public var tensorNames: TensorNames
 
@@ -28,9 +43,14 @@ public struct Architecture: Sendable, Equatable {
         public var down = "blk.{l}.ffn_down.weight"
     }
 
+    /// The RoPE pairing when positions are rotary.
+    public var ropePairing: RoPE.Pairing {
+        switch positions { case .rotary(let pairing): pairing }
+    }
+
     /// llama as stored in GGUF: RMSNorm, SwiGLU, Q/K rows permuted by the converter so RoPE
     /// rotates adjacent pairs.
-    public static let llama = Architecture(name: "llama", norm: .rms, mlp: .swiglu, ropePairing: .adjacent, tensorNames: TensorNames())
+    public static let llama = Architecture(name: "llama", norm: .rms, mlp: .swiglu, positions: .rotary(.adjacent), tensorNames: TensorNames())
 
     public static func named(_ name: String) throws(ModelError) -> Architecture {
         switch name {

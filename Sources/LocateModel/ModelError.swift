@@ -14,6 +14,10 @@ public enum ModelError: Error, CustomStringConvertible, Sendable, Equatable {
     case invalidResume(String)
     case missingWeight(String)
     case unsupportedArchitecture(String)
+    case invalidReentry(hook: String, block: Int)
+    case keptStateMissing
+    case keptRunRows(Int)
+    case missingReentryValue(hook: String, position: Int)
     case invalidArgument(String)
 
     public var description: String {
@@ -46,6 +50,14 @@ public enum ModelError: Error, CustomStringConvertible, Sendable, Equatable {
             return "the model file has no tensor \(name); it is not a complete model of this architecture"
         case let .unsupportedArchitecture(name):
             return "architecture \"\(name)\" is not supported yet (supported: llama)"
+        case let .invalidReentry(hook, block):
+            return "a re-entry at block \(block) cannot put back \(hook): only blocks.\(block - 1).hook_resid_post, or hook_attn_out / hook_mlp_out of blocks ≥ \(block)"
+        case .keptStateMissing:
+            return "the kept run holds no state for every block: run it with keepState"
+        case let .keptRunRows(rows):
+            return "the kept run must have one row (it has \(rows)): keep the clean run of a single prompt"
+        case let .missingReentryValue(hook, position):
+            return "the values to put back lack \(hook) at position \(position): record that hook in the run they come from"
         case let .invalidArgument(reason):
             return reason
         }

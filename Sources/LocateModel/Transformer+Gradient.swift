@@ -70,7 +70,7 @@ extension Transformer {
             }
         }
         var pass = ForwardPass(model: self, plan: plan, options: forwardOptions)
-        pass.tape = Tape()
+        pass.tape = Tape(keepsWeightInputs: !weights.isEmpty)
         pass.tapeFromLayer = BackwardPass.lowestLayer(hooks: Set(hooks), weights: Set(weights), startLayer: plan.startLayer, layers: layerCount)
         let run = try pass.execute()
         guard let logits = run.logits else { throw .invalidArgument("the objective reads no logits") }

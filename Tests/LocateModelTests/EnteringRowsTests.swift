@@ -5,8 +5,8 @@ import Testing
 import TestSupport
 
 /// The staircase batch of last-position rows against the general resumed gradient, entry by entry.
-@Suite("Last-position staircase pass")
-struct LastPositionPassTests {
+@Suite("Entering-rows staircase pass")
+struct EnteringRowsTests {
     static let tokens = TinyModel.tokens(count: 7, seed: 11)
 
     /// Rows entering after blocks −1, 0, 1, 2 (with perturbed residuals, several rows each): every
@@ -18,29 +18,31 @@ struct LastPositionPassTests {
         let clean = try model.run(tokens: [Self.tokens], RunOptions(keepState: true))
         let state = try #require(clean.state)
         let rng = RandomSource(seed: 3)
-        var entries: [LastPositionEntry] = []
+        var entries: [EnteringRows] = []
         for (layer, rows) in [(2, 3), (-1, 2), (0, 1), (1, 4)] {
             let base = Array(state.residual[layer + 1][((T - 1) * D)..<(T * D)])
             let residuals = (0..<rows).flatMap { _ in zip(base, rng.gaussians(count: D, std: 0.3)).map { $0 + $1 } }
-            entries.append(LastPositionEntry(layer: layer, residuals: residuals))
+            entries.append(EnteringRows(block: layer + 1, residuals: residuals))
         }
-        let staircase = try model.lastPositionGradients(state: state, entries: entries, target: target, logProbability: logProbability)
+        let staircase = try model.enteringRowsGradients(kept: state, entries: entries,
+                                                        objective: logProbability ? .logProbability(token: target) : .probability(token: target))
         for (e, entry) in entries.enumerated() {
             let rows = entry.residuals.count / D
-            let hook = HookPoint.residPost(entry.layer)
-            let resumeLayer = max(entry.layer, 0)   // recompute the entry's block, then replace its output
+            let layer = entry.block - 1
+            let hook = HookPoint.residPost(layer)
+            let resumeLayer = max(layer, 0)   // recompute the entry's block, then replace its output
             for r in 0..<rows {
                 let row = Array(entry.residuals[(r * D)..<((r + 1) * D)])
                 let objective: Objective = logProbability ? .logProb(of: target, position: T - 1) : .probability(of: target, position: T - 1)
-                let site: HookPoint = entry.layer >= 0 ? hook : .embed
+                let site: HookPoint = layer >= 0 ? hook : .embed
                 let options = RunOptions(interventions: [.replace(site, with: Tensor(shape: [D], data: row), positions: .last)],
                                          resume: Resume(state: state, layer: resumeLayer, position: T - 1))
                 let reference = try model.gradient(tokens: [Self.tokens], objective: objective, at: [site], options: options)
-                #expect(abs(reference.value - staircase.values[e][r]) < 1e-5, "entry \(entry.layer) row \(r)")
+                #expect(abs(reference.value - staircase.values[e][r]) < 1e-5, "entry \(layer) row \(r)")
                 let g = try #require(reference.addedVectorGradient(at: site, positions: [T - 1]))
                 let ours = Array(staircase.gradients[e][(r * D)..<((r + 1) * D)])
                 let scale = g.map { abs($0) }.max()!
-                #expect(maxAbsDifference(g, ours) <= 1e-4 * max(scale, 1e-3), "entry \(entry.layer) row \(r)")
+                #expect(maxAbsDifference(g, ours) <= 1e-4 * max(scale, 1e-3), "entry \(layer) row \(r)")
             }
         }
     }
@@ -52,17 +54,17 @@ struct LastPositionPassTests {
         let clean = try model.run(tokens: [Self.tokens], RunOptions(keepState: true))
         let state = try #require(clean.state)
         let p = exp(Double(try #require(clean.logProbability(of: 5, position: T - 1))))
-        let entries = (-1..<3).map { l in LastPositionEntry(layer: l, residuals: Array(state.residual[l + 1][((T - 1) * D)..<(T * D)])) }
-        let result = try model.lastPositionGradients(state: state, entries: entries, target: 5)
+        let entries = (-1..<3).map { l in EnteringRows(block: l + 1, residuals: Array(state.residual[l + 1][((T - 1) * D)..<(T * D)])) }
+        let result = try model.enteringRowsGradients(kept: state, entries: entries, objective: .probability(token: 5))
         for v in result.values { #expect(abs(Double(v[0]) - p) < 1e-5) }
     }
 
     @Test func badEntriesAreErrors() throws {
         let model = TinyModel.make(seed: 4, layers: 2)
         let state = try #require(try model.run(tokens: [Self.tokens], RunOptions(keepState: true)).state)
-        #expect(throws: ModelError.self) { try model.lastPositionGradients(state: state, entries: [LastPositionEntry(layer: 2, residuals: [Float](repeating: 0, count: 32))], target: 1) }
-        #expect(throws: ModelError.self) { try model.lastPositionGradients(state: state, entries: [LastPositionEntry(layer: 0, residuals: [1, 2, 3])], target: 1) }
-        #expect(throws: ModelError.self) { try model.lastPositionGradients(state: state, entries: [], target: 999) }
+        #expect(throws: ModelError.self) { try model.enteringRowsGradients(kept: state, entries: [EnteringRows(block: 3, residuals: [Float](repeating: 0, count: 32))], objective: .probability(token: 1)) }
+        #expect(throws: ModelError.self) { try model.enteringRowsGradients(kept: state, entries: [EnteringRows(block: 1, residuals: [1, 2, 3])], objective: .probability(token: 1)) }
+        #expect(throws: ModelError.self) { try model.enteringRowsGradients(kept: state, entries: [], objective: .probability(token: 999)) }
     }
 }
 

@@ -6,8 +6,8 @@ import TestSupport
 
 /// The staircase pass of restorations against resumed runs with patch interventions, one
 /// restoration at a time, on a tiny random llama.
-@Suite("Restoration staircase pass")
-struct RestorationPassTests {
+@Suite("Re-entry staircase pass")
+struct ReentryPassTests {
     static let tokens = TinyModel.tokens(count: 7, seed: 21)
     static let rows = 3          // corrupted rows (noise samples)
     static let subject = 1..<3   // corrupted positions
@@ -33,16 +33,22 @@ struct RestorationPassTests {
         return Fixture(model: model, clean: clean, corrupted: corrupted)
     }
 
+    /// ROME's cell as a re-entry: a site restored over a window of blocks at one position.
+    static func cell(_ site: HookPoint.Site, _ layers: Range<Int>, _ position: Int) -> Reentry {
+        Reentry(block: site == .residPost ? layers.lowerBound + 1 : layers.lowerBound, position: position,
+                replaced: layers.map { HookPoint(site: site, layer: $0) })
+    }
+
     /// Every kind of restoration: states after blocks 0…L−1 (the last one feeds only the final
     /// norm), sublayer windows at either edge and inside, at the first, middle and last positions.
-    static func restorations(layers L: Int, length T: Int) -> [Restoration] {
-        var list: [Restoration] = []
+    static func restorations(layers L: Int, length T: Int) -> [Reentry] {
+        var list: [Reentry] = []
         for t in [0, 2, 4, T - 1] {
-            for l in 0..<L { list.append(Restoration(site: .residPost, layers: l..<(l + 1), position: t)) }
-            list.append(Restoration(site: .attnOut, layers: 0..<2, position: t))
-            list.append(Restoration(site: .mlpOut, layers: 1..<L, position: t))
-            list.append(Restoration(site: .attnOut, layers: (L - 1)..<L, position: t))
-            list.append(Restoration(site: .mlpOut, layers: 0..<1, position: t))
+            for l in 0..<L { list.append(Self.cell(.residPost, l..<(l + 1), t)) }
+            list.append(Self.cell(.attnOut, 0..<2, t))
+            list.append(Self.cell(.mlpOut, 1..<L, t))
+            list.append(Self.cell(.attnOut, (L - 1)..<L, t))
+            list.append(Self.cell(.mlpOut, 0..<1, t))
         }
         return list
     }
@@ -56,7 +62,7 @@ struct RestorationPassTests {
         let L = f.model.layerCount, D = f.model.config.embeddingLength, T = Self.tokens.count, S = Self.rows
         let positions = [5, T - 1]
         let restorations = Self.restorations(layers: L, length: T)
-        let ours = try f.model.restoredFinalStates(corrupted: f.state, clean: f.clean.cache, restorations: restorations,
+        let ours = try f.model.reenteredFinalStates(kept: f.state, values: f.clean.cache, reentries: restorations,
                                                    positions: positions, maxRows: maxRows)
         #expect(ours.count == restorations.count * S * positions.count * D)
         let corruptedFinal = try #require(f.corrupted.cache[.finalNormalized])   // [S, T, D]
@@ -64,7 +70,7 @@ struct RestorationPassTests {
             let run = try f.model.run(tokens: Array(repeating: Self.tokens, count: S), RunOptions(
                 interventions: r.interventions(source: "clean", rows: .all), record: .hooks([.finalNormalized]),
                 sources: ["clean": f.clean.cache], logits: .none,
-                resume: Resume(state: f.state, layer: min(r.entryBlock, L), position: r.position)))
+                resume: Resume(state: f.state, layer: min(r.block, L), position: r.position)))
             let h = try #require(run.cache.entry(.finalNormalized))
             for s in 0..<S {
                 for (k, p) in positions.enumerated() {
@@ -94,7 +100,7 @@ struct RestorationPassTests {
                              values: single.state!.values.map { Array(Array(repeating: $0, count: S).joined()) },
                              residual: single.state!.residual.map { Array(Array(repeating: $0, count: S).joined()) })
         let restorations = Self.restorations(layers: L, length: T)
-        let ours = try model.restoredFinalStates(corrupted: tiled, clean: single.cache, restorations: restorations, positions: [T - 1])
+        let ours = try model.reenteredFinalStates(kept: tiled, values: single.cache, reentries: restorations, positions: [T - 1])
         let final = try #require(single.cache[.finalNormalized])
         let expected = Array(final.data[((T - 1) * D)..<(T * D)])
         for i in 0..<(restorations.count * S) {
@@ -106,20 +112,24 @@ struct RestorationPassTests {
         let f = try Self.fixture(layers: 2)
         let T = Self.tokens.count
         #expect(throws: ModelError.self) {
-            try f.model.restoredFinalStates(corrupted: f.state, clean: f.clean.cache,
-                                            restorations: [Restoration(site: .mlpOut, layers: 1..<3, position: 2)], positions: [T - 1])
+            try f.model.reenteredFinalStates(kept: f.state, values: f.clean.cache,
+                                            reentries: [Self.cell(.mlpOut, 1..<3, 2)], positions: [T - 1])
         }
         #expect(throws: ModelError.self) {
-            try f.model.restoredFinalStates(corrupted: f.state, clean: f.clean.cache,
-                                            restorations: [Restoration(site: .residPost, layers: 0..<1, position: T)], positions: [T - 1])
+            try f.model.reenteredFinalStates(kept: f.state, values: f.clean.cache,
+                                            reentries: [Self.cell(.residPost, 0..<1, T)], positions: [T - 1])
         }
         #expect(throws: ModelError.self) {
-            try f.model.restoredFinalStates(corrupted: f.state, clean: f.clean.cache,
-                                            restorations: [Restoration(site: .residPost, layers: 0..<1, position: 1)], positions: [T])
+            try f.model.reenteredFinalStates(kept: f.state, values: f.clean.cache,
+                                            reentries: [Self.cell(.residPost, 0..<1, 1)], positions: [T])
+        }
+        #expect(throws: ModelError.self) {   // a state put back that is not the first block's input
+            try f.model.reenteredFinalStates(kept: f.state, values: f.clean.cache,
+                                             reentries: [Reentry(block: 1, position: 2, replaced: [.residPost(1)])], positions: [T - 1])
         }
         #expect(throws: ModelError.self) {   // the clean activations lack the restored hook
-            try f.model.restoredFinalStates(corrupted: f.state, clean: ActivationCache(),
-                                            restorations: [Restoration(site: .attnOut, layers: 0..<1, position: 1)], positions: [T - 1])
+            try f.model.reenteredFinalStates(kept: f.state, values: ActivationCache(),
+                                            reentries: [Self.cell(.attnOut, 0..<1, 1)], positions: [T - 1])
         }
     }
 }
