@@ -60,7 +60,7 @@ struct Bench: ParsableCommand {
             }
             let prefill = try time(3) { _ = try model.run("The capital of France is") }
             let perToken = (decode.median - prefill.median) / 32
-            let report = Report(blasCore: BLASInfo.coreName, blasThreads: BLASInfo.threads,
+            let report = Report(blasCore: BLASInfo.coreName, blasThreads: Compute.current.threads,
                                 coretypeEnvironment: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"],
                                 rows: rows, decodeMsPerToken: perToken, llamaCppDecodeMsPerToken: 7.5)
             if json { try printJSON(report); return }
@@ -132,7 +132,7 @@ extension Bench {
                let rows = root["results"] as? [[String: Any]] {
                 for r in rows { if let p = r["prompt"] as? String, let l = r["layer"] as? Int, let ms = r["ms_median"] as? Double { reference["\(p)|\(l)"] = ms } }
             }
-            print("OpenBLAS kernel \(BLASInfo.coreName), \(BLASInfo.threads) threads")
+            print("OpenBLAS kernel \(BLASInfo.coreName), \(Compute.current) (products shared out by the library)")
             print("prompt                                          hook                     locate full   locate from cache   PyTorch")
             for prompt in prompts {
                 let ids = try model.encode(prompt)

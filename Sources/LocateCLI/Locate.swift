@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LocateCore
 
 @main
@@ -15,6 +16,12 @@ struct Locate: ParsableCommand {
 
     static func main() {
         BLASKernel.restartWithBestKernelIfNeeded()
+        do {
+            try Compute.fromEnvironment().adoptOnThisThread()
+        } catch {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            Foundation.exit(64)
+        }
         main(nil)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LocateCore
 import LocateModel
 import LocateStore
 
@@ -8,11 +9,24 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "A GGUF model file (default: the fetched SmolLM2-135M-Instruct, or $LOCATE_MODEL).")
     var model: String?
 
+    @Option(name: .long, help: "Threads to compute with (default: every core, or $LOCATE_THREADS).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads { _ = try compute(threads) }
+    }
+
+    /// The thread count asked for, checked.
+    private func compute(_ threads: Int) throws -> Compute {
+        do { return try Compute(threads: threads) } catch { throw ValidationError("--threads: \(error)") }
+    }
+
     func url() throws -> URL {
         try ModelStore().resolve(model)
     }
 
     func load() throws -> Transformer {
+        if let threads { try compute(threads).adoptOnThisThread() }
         let url = try url()
         return try Transformer(contentsOf: url)
     }

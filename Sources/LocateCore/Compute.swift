@@ -60,6 +60,12 @@ public struct Compute: Sendable, Equatable, CustomStringConvertible {
         try ComputeContext.with(self, body)
     }
 
+    /// Makes this setting the calling thread's own until changed (a command-line program sets
+    /// its main thread's once, from `--threads`); `run` scopes a setting instead.
+    public func adoptOnThisThread() {
+        ComputeContext.adopt(self)
+    }
+
     /// The setting of the calling thread: the innermost `run` or worker, else ``machine``.
     public static var current: Compute { ComputeContext.current }
 }
@@ -88,6 +94,10 @@ enum ComputeContext {
     static var current: Compute {
         guard let raw = pthread_getspecific(key) else { return machineDefault }
         return Compute(uncheckedThreads: Int(bitPattern: raw))
+    }
+
+    static func adopt(_ compute: Compute) {
+        pthread_setspecific(key, UnsafeRawPointer(bitPattern: compute.threads))
     }
 
     static func with<R>(_ compute: Compute, _ body: () throws -> R) rethrows -> R {

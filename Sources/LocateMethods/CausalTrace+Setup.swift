@@ -17,7 +17,7 @@ extension CausalTrace {
                 }
             }
         }
-        guard count > 1 else { throw ModelError.invalidArgument("no subject tokens to measure the embedding spread on") }
+        guard count > 1 else { throw LocatingError.noNoiseSubjects }
         let mean = sum / Double(count)
         return multiplier * ((sumSquares - Double(count) * mean * mean) / Double(count - 1)).squareRoot()
     }
@@ -38,7 +38,7 @@ extension CausalTrace {
         if let target {
             let text = target.first?.isWhitespace == true ? target : " " + target
             let ids = tokenizer.encode(text).ids
-            guard !ids.isEmpty else { throw ModelError.invalidArgument("the target is empty") }
+            guard !ids.isEmpty else { throw LocatingError.emptyAnswer }
             return Answer(ids: ids, text: text, note: nil)
         }
         var tokens = prompt
@@ -67,7 +67,7 @@ extension CausalTrace {
     /// The token range of `subject` in `prompt` (its first occurrence).
     public func subjectRange(_ subject: String, in prompt: String) throws -> Range<Int> {
         do { return try model.tokenizer.tokenRange(of: subject, in: prompt) } catch {
-            throw ModelError.invalidArgument("the subject \"\(subject)\" does not occur in the prompt \"\(prompt)\": give the subject exactly as written in the prompt")
+            throw LocatingError.subjectNotInPrompt(subject: subject, prompt: prompt)
         }
     }
 

@@ -88,9 +88,9 @@ public struct CausalTrace: Sendable {
                     engine: Engine = .staircase, progress: (Int, Int) -> Void = { _, _ in }) throws -> [Result] {
         let L = model.layerCount, D = model.config.embeddingLength, S = noise.samples
         guard !c.subject.isEmpty, c.subject.upperBound <= c.tokens.count else {
-            throw ModelError.invalidArgument("the subject's token range \(c.subject) is outside the prompt's \(c.tokens.count) tokens")
+            throw LocatingError.subjectOutsidePrompt(subject: c.subject, tokens: c.tokens.count)
         }
-        guard !c.answer.isEmpty else { throw ModelError.invalidArgument("the answer has no tokens") }
+        guard !c.answer.isEmpty else { throw LocatingError.emptyAnswer }
         guard noise.values.count == S * c.subject.count * D else {
             throw ModelError.interventionShape(hook: "hook_embed (noise)", expected: "[\(S), \(c.subject.count), \(D)]", got: [noise.values.count])
         }
@@ -104,7 +104,7 @@ public struct CausalTrace: Sendable {
         let high = Self.score(clean, rows: 0..<1, positions: scored, answer: c.answer)
 
         let (base, low) = try corruptedRun(c, noise: noise, keepState: true)
-        guard let state = base.state else { throw ModelError.invalidArgument("the corrupted run kept no state") }
+        guard let state = base.state else { throw ModelError.keptStateMissing }
 
         var cells: [(kind: Kind, layer: Int, position: Int)] = []
         for kind in kinds {

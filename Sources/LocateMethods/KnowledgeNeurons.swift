@@ -123,57 +123,29 @@ public struct KnowledgeNeurons: Sendable {
     /// (`Transformer.enteringRowsGradients`), forward and backward.
     public func attribute(tokens: [Int], target: Int, settings: Settings = Settings()) throws -> Attribution {
         let (layers, F) = try validate(tokens: tokens, target: target, settings: settings)
-        let T = tokens.count, D = model.config.embeddingLength
-        let hooks = layers.flatMap { [HookPoint.residMid($0), .mlpPre($0), .mlpPreLinear($0)] }
+        let T = tokens.count
+        let hooks = layers.map { settings.site.hook($0) }
         let clean = try model.run(tokens: [tokens], RunOptions(record: .hooks(hooks), keepState: true))
         let probability = clean.logProbability(of: target, row: 0, position: T - 1).map { Float(exp(Double($0))) } ?? 0
         let alphas = settings.rule.alphas(steps: settings.steps)
         let R = alphas.count
-        func last(_ hook: HookPoint, _ width: Int) -> [Float] {
-            let entry = clean.cache.entry(hook)!
-            let i = entry.positions.firstIndex(of: T - 1)!
-            return Array(entry.tensor.data[(i * width)..<((i + 1) * width)])
-        }
+        // Dai's integration steps: the site's clean value at the last position scaled by each α,
+        // entering the model there (the rest of the block and above recomputed by the model).
+        var sites: [[Float]] = []                                                // per layer [F]
         var entries: [EnteringRows] = []
-        var paths: [(site: [Float], scaledGate: [Float], tiledUp: [Float])] = []   // gate site: [R, F] pairs of the path
-        for l in layers {
-            let w = model.weights.layers[l]
-            let gate = last(.mlpPre(l), F), up = last(.mlpPreLinear(l), F)
-            var scaledGate = [Float](repeating: 0, count: R * F), post = [Float](repeating: 0, count: R * F)   // [R, F]
-            var site = [Float](repeating: 0, count: F), tiledUp: [Float] = []
-            switch settings.site {
-            case .post:
-                gate.withPointer { g in up.withPointer { u in site.withUnsafeMutableBufferPointer { SwiGLU.forward(gate: g, up: u, $0.baseAddress!, count: F) } } }
-                for r in 0..<R { for i in 0..<F { post[r * F + i] = alphas[r] * site[i] } }
-            case .gate:
-                site = gate
-                for r in 0..<R { for i in 0..<F { scaledGate[r * F + i] = alphas[r] * gate[i] } }
-                tiledUp = Array([[Float]](repeating: up, count: R).joined())
-                scaledGate.withPointer { g in tiledUp.withPointer { u in post.withUnsafeMutableBufferPointer { SwiGLU.forward(gate: g, up: u, $0.baseAddress!, count: R * F) } } }
-            }
-            // residual after block l: resid_mid + W_out · post, per row
-            var residuals = [Float](repeating: 0, count: R * D)
-            post.withPointer { p in w.down.withPointer { d in residuals.withUnsafeMutableBufferPointer { Matmul.linear(p, d, $0.baseAddress!, m: R, n: D, k: F) } } }
-            let mid = last(.residMid(l), D)
-            for r in 0..<R { for d in 0..<D { residuals[r * D + d] += mid[d] } }
-            entries.append(EnteringRows(block: l + 1, residuals: residuals))
-            paths.append((site, scaledGate, tiledUp))
+        for (row, l) in layers.enumerated() {
+            let entry = clean.cache.entry(hooks[row])!
+            let i = entry.positions.firstIndex(of: T - 1)!
+            let a = Array(entry.tensor.data[(i * F)..<((i + 1) * F)])
+            sites.append(a)
+            entries.append(EnteringRows(block: l, site: settings.site == .post ? .mlpPost : .mlpPre,
+                                        values: alphas.flatMap { alpha in a.map { alpha * $0 } }))
         }
         let result = try model.enteringRowsGradients(kept: clean.state!, entries: entries, objective: .probability(token: target))
         var scores = [Float](repeating: 0, count: layers.count * F)
         var activations = [Float](repeating: 0, count: layers.count * F)
-        for (row, l) in layers.enumerated() {
-            var dPost = [Float](repeating: 0, count: R * F)                                   // [R, F]
-            result.gradients[row].withPointer { g in model.weights.layers[l].down.withPointer { d in
-                dPost.withUnsafeMutableBufferPointer { Matmul.linearBackwardInput(g, d, $0.baseAddress!, m: R, n: D, k: F) } } }
-            var dSite = dPost
-            if settings.site == .gate {
-                var dUp = [Float](repeating: 0, count: R * F)
-                paths[row].scaledGate.withPointer { g in paths[row].tiledUp.withPointer { u in dPost.withPointer { dp in
-                    dSite.withUnsafeMutableBufferPointer { ds in dUp.withUnsafeMutableBufferPointer { du in
-                        SwiGLU.backward(gate: g, up: u, dPost: dp, dGate: ds.baseAddress!, dUp: du.baseAddress!, count: R * F) } } } } }
-            }
-            let a = paths[row].site
+        for row in layers.indices {
+            let dSite = result.gradients[row], a = sites[row]                    // [R, F], [F]
             for i in 0..<F {
                 var sum: Float = 0
                 for r in 0..<R { sum += dSite[r * F + i] }
@@ -189,7 +161,7 @@ public struct KnowledgeNeurons: Sendable {
     /// the answer tokens before it (teacher forcing), scores averaged (EleutherAI's rule for
     /// multi-token targets). `target` and `probability` are those of the first token.
     public func attribute(tokens: [Int], answer: [Int], settings: Settings = Settings()) throws -> Attribution {
-        guard let first = answer.first else { throw ModelError.invalidArgument("the answer has no tokens") }
+        guard let first = answer.first else { throw LocatingError.emptyAnswer }
         let head = try attribute(tokens: tokens, target: first, settings: settings)
         guard answer.count > 1 else { return head }
         var scores = head.scores
@@ -228,7 +200,7 @@ public struct KnowledgeNeurons: Sendable {
                                      resume: Resume(state: state, layer: l, position: T - 1))
             let g = try model.gradient(tokens: Array(repeating: tokens, count: R), objective: objective, at: [hook], options: options)
             guard let sum = g.addedVectorGradient(at: hook, positions: [T - 1]) else {
-                throw ModelError.invalidArgument("no gradient at \(hook)")
+                throw LocatingError.missingGradient(hook: hook.description)
             }
             for i in 0..<F {
                 scores[row * F + i] = a[i] * sum[i] / Float(R)
@@ -242,12 +214,12 @@ public struct KnowledgeNeurons: Sendable {
     private func validate(tokens: [Int], target: Int, settings: Settings) throws -> (layers: [Int], width: Int) {
         let L = model.layerCount
         let layers = settings.layers ?? Array(0..<L)
-        guard settings.steps >= 1 else { throw ModelError.invalidArgument("integration steps must be ≥ 1 (got \(settings.steps))") }
+        guard settings.steps >= 1 else { throw LocatingError.steps(settings.steps) }
         guard !tokens.isEmpty else { throw ModelError.emptyPrompt }
         guard tokens.count <= model.config.contextLength else { throw ModelError.promptTooLong(tokens: tokens.count, context: model.config.contextLength) }
         guard target >= 0, target < model.config.vocabSize else { throw ModelError.tokenOutOfRange(id: target, vocabulary: model.config.vocabSize) }
-        guard !layers.isEmpty else { throw ModelError.invalidArgument("no layers to attribute") }
-        guard Set(layers).count == layers.count else { throw ModelError.invalidArgument("layers \(layers) repeat") }
+        guard !layers.isEmpty else { throw LocatingError.noLayers }
+        guard Set(layers).count == layers.count else { throw LocatingError.repeatedLayers(layers) }
         for l in layers where l < 0 || l >= L {
             throw ModelError.layerOutOfRange(hook: settings.site.hook(0).description, layer: l, layers: L)
         }

@@ -18,7 +18,13 @@ public enum ModelError: Error, CustomStringConvertible, Sendable, Equatable {
     case keptStateMissing
     case keptRunRows(Int)
     case missingReentryValue(hook: String, position: Int)
-    case invalidArgument(String)
+    case noHeads(hook: String)
+    case weightShape(name: String, shape: [Int], expected: [Int])
+    case unreadableWeight(name: String, reason: String)
+    case emptyObjective
+    case klReferenceWidth(count: Int, vocabulary: Int)
+    case negativeCount(name: String, value: Int)
+    case noVectorSite(hook: String)
 
     public var description: String {
         switch self {
@@ -58,8 +64,20 @@ public enum ModelError: Error, CustomStringConvertible, Sendable, Equatable {
             return "the kept run must have one row (it has \(rows)): keep the clean run of a single prompt"
         case let .missingReentryValue(hook, position):
             return "the values to put back lack \(hook) at position \(position): record that hook in the run they come from"
-        case let .invalidArgument(reason):
-            return reason
+        case let .noHeads(hook):
+            return "\(hook): this hook has no heads; select units instead"
+        case let .weightShape(name, shape, expected):
+            return "tensor \(name) has shape \(shape), the config implies \(expected): the model file is inconsistent; convert the model again"
+        case let .unreadableWeight(name, reason):
+            return "cannot read tensor \(name): \(reason)"
+        case .emptyObjective:
+            return "the objective has no terms: give at least one (row, position, token) to score"
+        case let .klReferenceWidth(count, vocabulary):
+            return "the KL reference has \(count) log-probabilities but the vocabulary has \(vocabulary): record the reference on the same model"
+        case let .negativeCount(name, value):
+            return "\(name) must be 0 or more (got \(value))"
+        case let .noVectorSite(hook):
+            return "no vector can be added at \(hook): give a hook of the residual stream or a sublayer and at least one (row, position) site"
         }
     }
 }

@@ -145,7 +145,7 @@ struct HookExecutor {
             return units
         case .heads(let heads):
             guard view.unitsPerHead > 0 else {
-                throw .invalidArgument("\(i.hook): this hook has no heads; select units instead")
+                throw .noHeads(hook: i.hook.description)
             }
             let headCount = view.width / view.unitsPerHead
             var out: [Int] = []

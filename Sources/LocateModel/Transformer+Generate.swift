@@ -29,7 +29,7 @@ extension Transformer {
     /// newest token.
     public func generate(_ prompt: String, maxTokens: Int, sampling: Sampling = .greedy,
                          interventions: [Intervention] = []) throws(ModelError) -> Generation {
-        guard maxTokens >= 0 else { throw .invalidArgument("max tokens must be 0 or more") }
+        guard maxTokens >= 0 else { throw .negativeCount(name: "max tokens", value: maxTokens) }
         let promptIDs = try encode(prompt)
         var tokens = promptIDs
         let rng = RandomSource(seed: sampling.seed)

@@ -41,7 +41,7 @@ extension Transformer {
     /// nothing earlier depends on them. Weight gradients need every position (no resume position).
     public func gradient(tokens: [[Int]], objective: Objective, at hooks: [HookPoint], weights: [WeightRef] = [],
                          options: RunOptions = RunOptions()) throws(ModelError) -> GradientResult {
-        guard !objective.terms.isEmpty else { throw .invalidArgument("the objective has no terms") }
+        guard !objective.terms.isEmpty else { throw .emptyObjective }
         var forwardOptions = options
         forwardOptions.logits = .at(objective.positions)
         forwardOptions.stopAfter = nil
@@ -66,14 +66,14 @@ extension Transformer {
             case .kl: break
             }
             if case .kl(_, _, let ref) = term.term, ref.count != config.vocabSize {
-                throw .invalidArgument("the KL reference has \(ref.count) log-probabilities; the vocabulary has \(config.vocabSize)")
+                throw .klReferenceWidth(count: ref.count, vocabulary: config.vocabSize)
             }
         }
         var pass = ForwardPass(model: self, plan: plan, options: forwardOptions)
         pass.tape = Tape(keepsWeightInputs: !weights.isEmpty)
         pass.tapeFromLayer = BackwardPass.lowestLayer(hooks: Set(hooks), weights: Set(weights), startLayer: plan.startLayer, layers: layerCount)
         let run = try pass.execute()
-        guard let logits = run.logits else { throw .invalidArgument("the objective reads no logits") }
+        guard let logits = run.logits else { throw .emptyObjective }
 
         // J and ∂J/∂logits [B, P, V]
         let V = config.vocabSize, P = run.logitPositions.count

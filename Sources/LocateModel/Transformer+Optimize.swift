@@ -33,8 +33,8 @@ extension Transformer {
     public func optimizeAddedVector(tokens: [[Int]], objective: Objective, settings: VectorOptimization,
                                     initial: [Float]? = nil, options: RunOptions = RunOptions()) throws(ModelError) -> VectorOptimizationResult {
         let width = settings.hook.site.isAttentionMap ? 0 : self.width(of: settings.hook.site)
-        guard width > 0 else { throw .invalidArgument("a vector cannot be added at \(settings.hook)") }
-        guard !settings.sites.isEmpty else { throw .invalidArgument("no (row, position) sites to add the vector at") }
+        guard width > 0 else { throw .noVectorSite(hook: settings.hook.description) }
+        guard !settings.sites.isEmpty else { throw .noVectorSite(hook: settings.hook.description) }
         var delta = initial ?? [Float](repeating: 0, count: width)
         guard delta.count == width else { throw .interventionShape(hook: settings.hook.description, expected: "[\(width)]", got: [delta.count]) }
         var adam = Adam(learningRate: settings.learningRate, weightDecay: settings.weightDecay)

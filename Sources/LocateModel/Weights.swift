@@ -34,9 +34,9 @@ extension ModelWeights {
             let name = layer.map { template.replacingOccurrences(of: "{l}", with: String($0)) } ?? template
             guard let info = gguf.tensor(named: name) else { throw .missingWeight(name) }
             guard info.shape == shape else {
-                throw .invalidArgument("tensor \(name) has shape \(info.shape), the config implies \(shape): the model file is inconsistent")
+                throw .weightShape(name: name, shape: info.shape, expected: shape)
             }
-            do { return try gguf.dequantize(info) } catch { throw .invalidArgument("cannot read tensor \(name): \(error)") }
+            do { return try gguf.dequantize(info) } catch { throw .unreadableWeight(name: name, reason: "\(error)") }
         }
 
         embedding = try load(names.embedding, nil, [config.vocabSize, d])

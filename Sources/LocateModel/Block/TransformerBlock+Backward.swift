@@ -37,7 +37,7 @@ extension TransformerBlock {
 
         // MLP: x_out = x_mid + W_out · act(W_gate h2, W_in h2), h2 = norm2(x_mid)
         let dMLP = try branch(.mlpOut, dx, g.dOut, rows: n, sites: &sites)
-        w.down.withPointer { Matmul.linearBackwardInput(dMLP.pointer, $0, g.dPost.pointer, m: n, n: D, k: F) }
+        mlpOutputBackward(dMLP.pointer, rows: n, into: g.dPost)
         weights?.accumulate(.mlpOut(l), dy: dMLP, x: t.post, m: n, n: D, k: F)
         _ = try sites.at(.mlpPost, l, g.dPost)
         arch.activateBackward(gate: t.gate!.pointer, up: t.up!.pointer, dPost: g.dPost.pointer, dGate: g.dGate.pointer,

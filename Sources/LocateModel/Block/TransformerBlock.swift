@@ -52,10 +52,22 @@ struct TransformerBlock {
         arch.activate(gate: s.gate.pointer, up: s.up.pointer, s.post.pointer, count: n * F)
         if try sites.at(.mlpPost, l, s.post) { return true }
         if keep { tape?.post = s.post.copy(count: n * F) }
-        w.down.withPointer { Matmul.linear(s.post.pointer, $0, s.out.pointer, m: n, n: D, k: F) }
+        mlpOutput(s.post, rows: n, into: s.out)
         if try sites.at(.mlpOut, l, s.out) { return true }
         Vector.add(s.out.pointer, into: x.pointer, count: n * D)
         return try sites.at(.residPost, l, x)
+    }
+
+    /// The MLP's output projection: out [n, D] = post [n, F] · W_outᵀ.
+    func mlpOutput(_ post: Buffer, rows n: Int, into out: Buffer) {
+        let c = ModelConfigShape(model)
+        model.weights.layers[layer].down.withPointer { Matmul.linear(post.pointer, $0, out.pointer, m: n, n: c.d, k: c.f) }
+    }
+
+    /// The transpose of `mlpOutput`: dPost [n, F] = dOut [n, D] · W_out.
+    func mlpOutputBackward(_ dOut: UnsafePointer<Float>, rows n: Int, into dPost: Buffer) {
+        let c = ModelConfigShape(model)
+        model.weights.layers[layer].down.withPointer { Matmul.linearBackwardInput(dOut, $0, dPost.pointer, m: n, n: c.d, k: c.f) }
     }
 
     /// Rotary positions of queries [N, H·Dh] and keys [N, Hkv·Dh], per segment (`inverse`: the
