@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "LocateTokenizerTests", dependencies: ["LocateTokenizer", "TestSupport"]),
         .testTarget(name: "LocateModelTests", dependencies: ["LocateModel", "TestSupport"]),
         .testTarget(name: "LocatePlotTests", dependencies: ["LocatePlot", "TestSupport"]),
-        .testTarget(name: "LocateMethodsTests", dependencies: ["LocateMethods", "TestSupport"]),
+        .testTarget(name: "LocateMethodsTests", dependencies: ["LocateMethods", "LocateBatch", "TestSupport"]),
         .testTarget(name: "LocateStoreTests", dependencies: ["LocateStore", "TestSupport", "CZlib"]),
     ]
 )

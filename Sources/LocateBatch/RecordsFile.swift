@@ -149,3 +149,5 @@ extension RecordsFile {
         do { try AtomicFile.write(data, to: url) } catch { throw .unwritable(path: url.path, reason: error.reason) }
     }
 }
+
+extension RecordsFile.Contents: Sendable where Record: Sendable, Settings: Sendable {}
