@@ -25,8 +25,10 @@ struct Neurons: ParsableCommand {
         A target of several tokens is attributed token by token under teacher forcing and the
         scores averaged (EleutherAI's multi-token rule); the checks use its first token.
 
-        --probes FILE runs every fact the model knows in a probe set and writes records.jsonl and a
-        summary figure of found against random neurons.
+        --probes FILE runs every fact the model knows in a probe set and writes records.jsonl (a
+        header naming the settings, then a record per fact, flushed as each finishes; a rerun with
+        the same settings resumes, --force starts over) and a summary figure of found against
+        random neurons.
         """)
 
     @Argument(help: "The prompt.") var prompt: String?
@@ -44,6 +46,7 @@ struct Neurons: ParsableCommand {
     @Option(help: "Output folder.") var out: String?
     @Option(help: "Run every known fact of a probe set (JSONL, known_1000 or CounterFact).") var probes: String?
     @Option(help: "With --probes: only the first N facts.") var limit: Int?
+    @Flag(help: "With --probes: start the records file over instead of resuming it.") var force = false
     @Flag(help: "Print JSON instead of text.") var json = false
 
     func settings(layerCount: Int) throws -> KnowledgeNeurons.Settings {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LocateBatch
 import LocateCore
 import LocateMethods
 import LocateModel
@@ -59,11 +60,12 @@ struct RSimRun: ParsableCommand {
     @Option(help: "Integration steps of the neurons method.") var steps = 20
     @Option(help: "Locate shard i of n (0-based), e.g. 1/4.") var shard: String?
     @Option(help: "Output folder.") var out = "rsim"
+    @Flag(help: "Start the profile caches over instead of resuming them.") var force = false
 
     func run() throws {
         let methods = try parseMethods(method)
         let subsets = try parseSets(set)
-        let part = try parseShard(shard)
+        let part = try Shard(parsing: shard)
         let model = try options.load()
         let folder = URL(fileURLWithPath: out)
         var sets: [(KLoBSubset, KLoBSet, Int)] = []
@@ -84,16 +86,17 @@ struct RSimRun: ParsableCommand {
         locator.neuronSettings = KnowledgeNeurons.Settings(steps: steps)
         print(String(format: "noise level %.4f; methods %@; trace profile at %@", level, methods.map(\.rawValue).joined(separator: ", "), traceToken.rawValue))
         for (subset, loaded, count) in sets {
-            let items = (0..<count).filter { $0 % part.count == part.index }
-            let prompts = items.flatMap { loaded.items[$0].prompts(item: $0) }
-            let file = folder.appendingPathComponent(part.count == 1 ? "profiles-\(subset).jsonl" : "profiles-\(subset)-shard-\(part.index)-of-\(part.count).jsonl")
-            try ProfileCache(url: file).fill(prompts: prompts, methods: methods, locator: locator, label: subset.description)
+            let prompts = part.select(loaded.items.prefix(count)).flatMap { $0.element.prompts(item: $0.offset) }
+            let file = folder.appendingPathComponent(part.fileName("profiles-\(subset)"))
+            let outcome = try locator.fill(prompts, methods: methods, cache: file, mode: force ? .overwrite : .resume,
+                                           progress: ProgressReporter(label: subset.description, unit: "prompts"))
+            if outcome.failed > 0 { print("\(subset): \(outcome.failed) prompts could not be located (see above)") }
         }
         guard part.count == 1 else {
             print("wrote shard \(part.index)/\(part.count) profiles to \(folder.path); when all are done: locate rsim merge \(folder.path) --data \(data) --out \(folder.path)")
             return
         }
-        try RSimReport.write(folder: folder, data: URL(fileURLWithPath: data), limits: Dictionary(uniqueKeysWithValues: sets.map { ($0.0, $0.2) }),
+        try RSimOutput.write(folder: folder, data: URL(fileURLWithPath: data), limits: Dictionary(uniqueKeysWithValues: sets.map { ($0.0, $0.2) }),
                              methods: methods, scoring: scoring, model: model.source, command: reproducingCommand())
     }
 
@@ -117,62 +120,6 @@ struct RSimRun: ParsableCommand {
     }
 }
 
-/// Per-prompt profiles cached as JSON lines; a prompt is located only for the methods it lacks.
-struct ProfileCache {
-    let url: URL
-
-    func read() throws -> [LayerProfiles] {
-        guard let data = try? Data(contentsOf: url) else { return [] }
-        var out: [LayerProfiles] = []
-        for (n, line) in data.split(separator: 0x0A).enumerated() where !line.isEmpty {
-            do { out.append(try JSONDecoder().decode(LayerProfiles.self, from: Data(line))) } catch {
-                throw ValidationError("\(url.path) line \(n + 1) is not a profile record (\(error)); move the file away to start over")
-            }
-        }
-        return out
-    }
-
-    func fill(prompts: [KLoBPrompt], methods: [LocatingMethod], locator: LayerLocator, label: String) throws {
-        var byID: [String: LayerProfiles] = [:]
-        var order: [String] = []
-        for record in try read() { if byID[record.id] == nil { order.append(record.id) }; byID[record.id] = record }
-        let start = Date()
-        var done = 0, failed = 0
-        for prompt in prompts {
-            if let old = byID[prompt.id], old.locatedAnswer != locator.answer || old.traceToken != locator.traceToken.rawValue {
-                throw ValidationError("\(url.path) holds profiles of the \(old.locatedAnswer.rawValue) answer at \(old.traceToken); "
-                                      + "this run asks for \(locator.answer.rawValue) at \(locator.traceToken.rawValue): use another --out folder")
-            }
-            let missing = methods.filter { byID[prompt.id]?.profile($0) == nil }
-            if missing.isEmpty { done += 1; continue }
-            do {
-                var record = try locator.profiles(for: prompt, methods: missing)
-                if let old = byID[prompt.id] { record.profiles.merge(old.profiles) { new, _ in new } }
-                if byID[prompt.id] == nil { order.append(prompt.id) }
-                byID[prompt.id] = record
-            } catch {
-                failed += 1
-                FileHandle.standardError.write(Data("\n\(prompt.id): \(error) (skipped)\n".utf8))
-            }
-            done += 1
-            try save(order.compactMap { byID[$0] })
-            let elapsed = Date().timeIntervalSince(start)
-            let eta = done > 0 ? elapsed / Double(done) * Double(prompts.count - done) : 0
-            FileHandle.standardError.write(Data(String(format: "\r%@: %d/%d prompts, %.0f s, ETA %.0f s   ", label, done, prompts.count, elapsed, eta).utf8))
-        }
-        FileHandle.standardError.write(Data("\n".utf8))
-        if failed > 0 { print("\(label): \(failed) prompts could not be located (see above)") }
-    }
-
-    func save(_ records: [LayerProfiles]) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var data = Data()
-        for r in records { data.append(try encoder.encode(r)); data.append(0x0A) }
-        try AtomicFile.write(data, to: url)
-    }
-}
-
 /// `locate rsim merge DIR… --data DIR --out DIR`.
 struct RSimMerge: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -189,34 +136,16 @@ struct RSimMerge: ParsableCommand {
         var found: Set<String> = []
         var limits: [KLoBSubset: Int] = [:]
         for subset in KLoBSubset.allCases {
-            var records: [String: LayerProfiles] = [:]
-            for input in inputs {
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: input)) ?? []
-                for name in names.sorted() where name.hasPrefix("profiles-\(subset)") && name.hasSuffix(".jsonl") {
-                    for r in try ProfileCache(url: URL(fileURLWithPath: input).appendingPathComponent(name)).read() {
-                        records[r.id] = r; found.formUnion(r.profiles.keys)
-                    }
-                }
-            }
-            guard !records.isEmpty else { continue }
-            let sorted = records.values.sorted { ($0.item, $0.index) < ($1.item, $1.index) }
-            try ProfileCache(url: folder.appendingPathComponent("profiles-\(subset).jsonl")).save(sorted)
-            limits[subset] = (sorted.map(\.item).max() ?? -1) + 1
-            print("merged \(sorted.count) \(subset) profiles")
+            guard let merged = try LayerProfiles.merge("profiles-\(subset)", in: inputs,
+                                                       into: folder.appendingPathComponent("profiles-\(subset).jsonl")) else { continue }
+            found.formUnion(merged.flatMap(\.profiles.keys))
+            limits[subset] = (merged.map(\.item).max() ?? -1) + 1
+            print("merged \(merged.count) \(subset) profiles")
         }
         let methods = method.map { $0.split(separator: ",").compactMap { LocatingMethod(rawValue: String($0)) } }
             ?? LocatingMethod.allCases.filter { found.contains($0.rawValue) }
         let model = (try? options.url().path) ?? "unknown (no model file found)"
-        try RSimReport.write(folder: folder, data: URL(fileURLWithPath: data), limits: limits, methods: methods, scoring: scoring,
+        try RSimOutput.write(folder: folder, data: URL(fileURLWithPath: data), limits: limits, methods: methods, scoring: scoring,
                              model: model, command: reproducingCommand())
     }
-}
-
-func parseShard(_ text: String?) throws -> (index: Int, count: Int) {
-    guard let text else { return (0, 1) }
-    let pieces = text.split(separator: "/").compactMap { Int($0) }
-    guard pieces.count == 2, pieces[1] > 0, pieces[0] >= 0, pieces[0] < pieces[1] else {
-        throw ValidationError("--shard takes i/n with 0 ≤ i < n, e.g. 0/4; got \"\(text)\"")
-    }
-    return (pieces[0], pieces[1])
 }

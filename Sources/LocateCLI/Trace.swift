@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LocateBatch
 import LocateCore
 import LocateMethods
 import LocateModel
@@ -29,8 +30,11 @@ struct TraceRun: ParsableCommand {
 
         With --probes FILE (a probe set in any supported format) every fact the model knows is
         traced (facts it gets wrong are skipped and counted), records go to records.jsonl and the
-        average-indirect-effect figures of ROME's Figure 2 are drawn. --shard i/n traces every
-        n-th fact from the i-th, for splitting a set across machines; `locate trace merge`
+        average-indirect-effect figures of ROME's Figure 2 are drawn. The records file starts with a
+        header naming the settings; a rerun with the same settings resumes it (a record is written
+        and flushed as each fact finishes, and a line cut short by a kill is repaired), one with
+        other settings is refused (--force starts the file over). --shard i/n traces every n-th
+        fact from the i-th (0-based), for splitting a set across machines; `locate trace merge`
         combines the shards and draws the figures.
         """)
 
@@ -49,6 +53,7 @@ struct TraceRun: ParsableCommand {
     @Option(help: "Trace every fact of a probe set (JSONL, known_1000 or CounterFact).") var probes: String?
     @Option(help: "With --probes: trace shard i of n (0-based), e.g. 2/8.") var shard: String?
     @Option(help: "With --probes: only the first N facts.") var limit: Int?
+    @Flag(help: "With --probes: start the records file over instead of resuming it.") var force = false
     @Flag(help: "Print JSON instead of text.") var json = false
 
     enum KindChoice: String, ExpressibleByArgument, CaseIterable {
@@ -134,7 +139,7 @@ struct TraceRun: ParsableCommand {
 
     private func runProbes(_ file: String) throws {
         guard prompt == nil else { throw ValidationError("give either a prompt or --probes FILE, not both") }
-        let part = try parseShard(shard)
+        let part = try Shard(parsing: shard)
         let model = try options.load()
         let tracer = CausalTrace(model: model, window: window)
         // ROME measures the noise level on the traced set's own subjects (the whole file, so every
@@ -142,7 +147,7 @@ struct TraceRun: ParsableCommand {
         let job = TraceProbesJob(probes: URL(fileURLWithPath: file), out: URL(fileURLWithPath: out ?? "trace/probes"), shard: part,
                                  samples: samples, noiseLevel: try noiseLevel(tracer, defaultSubjects: URL(fileURLWithPath: file)),
                                  window: window, kinds: kind.kinds,
-                                 limit: limit, seed: seed, command: reproducingCommand())
+                                 limit: limit, seed: seed, force: force, command: reproducingCommand())
         try job.run(model: model)
     }
 

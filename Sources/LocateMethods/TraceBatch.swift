@@ -1,4 +1,5 @@
 import Foundation
+import LocateBatch
 import LocateModel
 
 /// Causal tracing over a probe set, one fact at a time, appending a ``TraceRecord`` per fact to
@@ -9,48 +10,13 @@ import LocateModel
 ///
 ///     let level = try TraceBatch.noiseLevel(for: probes, model: model)     // ROME's s3
 ///     let batch = TraceBatch(model: model, noiseLevel: level)
-///     let outcome = try batch.run(probes, shard: .init(index: 0, count: 4), recordsFile: url) { print($0.done) }
+///     let outcome = try batch.run(probes, shard: try Shard(parsing: "0/4"), recordsFile: url,
+///                                 progress: ProgressReporter(label: "trace", unit: "facts"))
 ///
-/// A run skips the probe ids already in the file, so an interrupted run resumes where it stopped.
+/// The records file is a ``TraceRecordsFile`` (LocateBatch's append-only JSON lines with the
+/// ``settings`` in its header). A run skips the probe ids already in the file, so an interrupted
+/// run resumes where it stopped; a file traced with other settings is refused.
 public struct TraceBatch: Sendable {
-    /// Probes whose position in the list, modulo ``count``, is ``index``.
-    public struct Shard: Sendable, Equatable, CustomStringConvertible {
-        public let index: Int
-        public let count: Int
-        /// - Throws: ``TraceBatchError/invalidShard(index:count:)`` unless 0 ≤ index < count.
-        public init(index: Int, count: Int) throws(TraceBatchError) {
-            guard count >= 1, index >= 0, index < count else { throw .invalidShard(index: index, count: count) }
-            self.index = index; self.count = count
-        }
-        private init(unchecked index: Int, _ count: Int) { self.index = index; self.count = count }
-        /// Every probe.
-        public static let whole = Shard(unchecked: 0, 1)
-        public var description: String { "\(index)/\(count)" }
-    }
-
-    /// Where a run is, for a progress bar.
-    public struct Progress: Sendable {
-        /// Probes of the shard finished (traced, skipped or found already in the file) and in all.
-        public var done: Int
-        public var total: Int
-        /// Facts the model gets wrong, so far (this run and the file's).
-        public var skipped: Int
-        /// Probes found already in the records file at the start.
-        public var resumed: Int
-        /// Seconds since this run started.
-        public var elapsed: TimeInterval
-        /// The probe being traced, and how much of its trace is done (0…1).
-        public var current: String?
-        public var currentFraction: Double
-
-        /// Seconds still to go, extrapolated from this run's pace; nil before anything was measured.
-        public var eta: TimeInterval? {
-            let measured = Double(done - resumed) + currentFraction
-            guard measured > 0.05, elapsed > 0 else { return nil }
-            return elapsed / measured * max(0, Double(total - done) - currentFraction)
-        }
-    }
-
     /// What a run did.
     public struct Outcome: Sendable, Equatable {
         /// Facts traced by this run.
@@ -63,6 +29,8 @@ public struct TraceBatch: Sendable {
         public var total: Int
         /// Wall-clock seconds of the run.
         public var seconds: TimeInterval
+        /// The records of the shard's probes, in the file (resumed and traced), in file order.
+        public var records: [TraceRecord]
     }
 
     public let model: Transformer
@@ -98,7 +66,7 @@ public struct TraceBatch: Sendable {
 
     /// The probes of a shard with their positions in the list.
     public static func select(_ probes: [Probe], shard: Shard) -> [(index: Int, probe: Probe)] {
-        probes.enumerated().filter { $0.offset % shard.count == shard.index }.map { (index: $0.offset, probe: $0.element) }
+        shard.select(probes).map { (index: $0.offset, probe: $0.element) }
     }
 
     /// Checks whether the model knows the fact and, if so, traces it with every kind.
@@ -147,73 +115,42 @@ public struct TraceBatch: Sendable {
         return Float(Foundation.exp(logp))
     }
 
-    /// What is left of a shard given its records file: the probes whose id is not in the file yet,
-    /// and the file's records of the shard's probes. A missing file is an empty one; an unfinished
-    /// last line (a run killed while writing) is cut off the file.
-    /// - Throws: ``TraceBatchError/settingsMismatch(path:setting:file:run:)`` when a record of the
-    ///   file was traced with other `settings`; read errors.
-    public static func pending(_ probes: [Probe], shard: Shard, recordsFile url: URL,
-                               settings: TraceSettings) throws(TraceBatchError) -> (todo: [(index: Int, probe: Probe)], done: [TraceRecord]) {
-        let selected = select(probes, shard: shard)
-        guard FileManager.default.fileExists(atPath: url.path) else { return (selected, []) }
-        let existing = try TraceRecord.read(contentsOf: url, repair: true)
-        for record in existing {
-            if let d = record.settings.difference(from: settings) {
-                throw .settingsMismatch(path: url.path, setting: d.setting, file: d.mine, run: d.other)
-            }
+    /// Opens (or creates) the records file of this batch's ``settings`` to resume it, or with
+    /// ``RecordsFile/OpenMode/overwrite`` to start it over; a torn last line is cut off.
+    /// - Throws: ``RecordsError`` (other settings, a malformed line, …) and
+    ///   ``TraceBatchError/legacyRecords(path:)`` for a headerless file of an older locate.
+    public func open(recordsFile url: URL, mode: TraceRecordsFile.OpenMode = .resume) throws -> TraceRecordsFile {
+        do { return try TraceRecordsFile.open(url, format: TraceRecord.format, settings: settings, mode: mode) } catch .missingHeader {
+            throw TraceBatchError.legacyRecords(path: url.path)
         }
-        let recorded = Dictionary(existing.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// What is left of a shard given its records file: the probes whose id is not in the file yet,
+    /// and the file's records of the shard's probes.
+    public static func pending(_ probes: [Probe], shard: Shard, in file: TraceRecordsFile) -> (todo: [(index: Int, probe: Probe)], done: [TraceRecord]) {
+        let selected = select(probes, shard: shard)
+        let recorded = Dictionary(file.records.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return (selected.filter { recorded[$0.probe.id] == nil }, selected.compactMap { recorded[$0.probe.id] })
     }
 
     /// Traces the shard's probes, appending a record per probe to `recordsFile` (created when
     /// missing) as each finishes; probe ids already in the file are skipped.
-    /// - Throws: ``TraceBatchError`` when the file cannot be read or written or holds records
-    ///   traced with other settings; model errors of a trace.
+    /// - Parameters:
+    ///   - mode: resume the file (the default) or start it over (`--force`).
+    ///   - progress: where progress is reported (none by default).
+    /// - Throws: ``RecordsError`` and ``TraceBatchError`` when the file cannot be read or written
+    ///   or holds records traced with other settings; model errors of a trace.
     @discardableResult
-    public func run(_ probes: [Probe], shard: Shard = .whole, recordsFile url: URL,
-                    progress: (Progress) -> Void = { _ in }) throws -> Outcome {
-        let start = Date()
-        let (todo, resumed) = try Self.pending(probes, shard: shard, recordsFile: url, settings: settings)
-        do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            if !FileManager.default.fileExists(atPath: url.path) {
-                guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-                    throw TraceBatchError.unwritable(path: url.path, reason: "cannot create the file (is the folder writable?)")
-                }
-            }
-        } catch let error as TraceBatchError { throw error } catch {
-            throw TraceBatchError.unwritable(path: url.path, reason: error.localizedDescription)
+    public func run(_ probes: [Probe], shard: Shard = .whole, recordsFile url: URL, mode: TraceRecordsFile.OpenMode = .resume,
+                    progress: ProgressReporter? = nil) throws -> Outcome {
+        let file = try open(recordsFile: url, mode: mode)
+        let done = file.doneIDs
+        let fill = try file.fill(Self.select(probes, shard: shard), name: \.probe.id, isDone: { done.contains($0.probe.id) },
+                                 progress: progress, skipped: { !$0.correct }) { item, fraction in
+            try trace(item.probe, index: item.index, probeCount: probes.count, progress: fraction)
         }
-        let handle: FileHandle
-        do { handle = try FileHandle(forWritingTo: url); try handle.seekToEnd() } catch {
-            throw TraceBatchError.unwritable(path: url.path, reason: error.localizedDescription)
-        }
-        defer { try? handle.close() }
-
-        let total = todo.count + resumed.count
-        var state = Progress(done: resumed.count, total: total, skipped: resumed.filter { !$0.correct }.count,
-                             resumed: resumed.count, elapsed: 0, current: nil, currentFraction: 0)
-        var outcome = Outcome(traced: 0, skipped: 0, resumed: resumed.count, total: total, seconds: 0)
-        progress(state)
-        for (index, probe) in todo {
-            state.current = probe.id; state.currentFraction = 0
-            state.elapsed = Date().timeIntervalSince(start)
-            progress(state)
-            let record = try trace(probe, index: index, probeCount: probes.count) { fraction in
-                state.currentFraction = fraction
-                state.elapsed = Date().timeIntervalSince(start)
-                progress(state)
-            }
-            do { try handle.write(contentsOf: try record.jsonLine()); try handle.synchronize() } catch {
-                throw TraceBatchError.unwritable(path: url.path, reason: error.localizedDescription)
-            }
-            if record.correct { outcome.traced += 1 } else { outcome.skipped += 1; state.skipped += 1 }
-            state.done += 1; state.current = nil; state.currentFraction = 0
-            state.elapsed = Date().timeIntervalSince(start)
-            progress(state)
-        }
-        outcome.seconds = Date().timeIntervalSince(start)
-        return outcome
+        let wanted = Set(Self.select(probes, shard: shard).map(\.probe.id))
+        return Outcome(traced: fill.made - fill.skipped, skipped: fill.skipped, resumed: fill.resumed, total: fill.total,
+                       seconds: fill.seconds, records: latestByID(file.records).filter { wanted.contains($0.id) })
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LocateBatch
 import LocateModel
 
 /// One fact of a batch causal trace (``TraceBatch``): the probe, what was traced and, when the
@@ -98,85 +99,12 @@ public struct TraceRecord: Codable, Sendable, Equatable {
     public var tracedKinds: [CausalTrace.Kind] { CausalTrace.Kind.allCases.filter { scores($0) != nil } }
 
     /// The record as one line of JSON, newline included (keys sorted, so files diff cleanly).
-    public func jsonLine() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self) + Data("\n".utf8)
-    }
+    public func jsonLine() throws -> Data { try JSONLines.encode(self) }
 }
 
-/// A records file could not be read, written or combined.
-public enum TraceBatchError: Error, CustomStringConvertible, Sendable, Equatable {
-    /// The records file is missing or cannot be read.
-    case unreadable(path: String, reason: String)
-    /// A line (counted from 1) is not a record.
-    case malformedRecord(path: String, line: Int, reason: String)
-    /// The records file cannot be created, appended to or repaired.
-    case unwritable(path: String, reason: String)
-    /// The file holds records traced with other settings than this run's.
-    case settingsMismatch(path: String, setting: String, file: String, run: String)
-    /// A shard i/n without 0 ≤ i < n.
-    case invalidShard(index: Int, count: Int)
-    /// Nothing to average: no record is of a fact the model knows.
-    case noCorrectFacts(records: Int)
-
-    public var description: String {
-        switch self {
-        case let .unreadable(path, reason): return "cannot read the trace records \(path): \(reason)"
-        case let .malformedRecord(path, line, reason):
-            return "\(path):\(line): not a trace record: \(reason)\nHINT: records files are written by `locate trace --probes`; remove the bad line or start a new --out folder."
-        case let .unwritable(path, reason): return "cannot write \(path): \(reason)"
-        case let .settingsMismatch(path, setting, file, run):
-            return "\(path) holds records traced with \(setting) \(file), but this run uses \(run)\nHINT: use another --out folder, or the same settings to resume."
-        case let .invalidShard(index, count): return "shard \(index)/\(count) does not exist: write i/n with 0 ≤ i < n"
-        case let .noCorrectFacts(records): return "none of the \(records) records is a fact the model knows: there is nothing to average"
-        }
-    }
-}
-
-extension TraceRecord {
-    /// Reads a records file (JSON lines). A last line without its newline is what a run killed
-    /// while writing leaves: it is ignored, and with `repair` cut off the file so appending can go on.
-    /// - Throws: ``TraceBatchError`` naming the file and the line of a malformed record.
-    public static func read(contentsOf url: URL, repair: Bool = false) throws(TraceBatchError) -> [TraceRecord] {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw .unreadable(path: url.path, reason: FileManager.default.fileExists(atPath: url.path) ? error.localizedDescription : "no such file")
-        }
-        let bytes = [UInt8](data)
-        var records: [TraceRecord] = []
-        var start = 0, line = 0
-        let decoder = JSONDecoder()
-        while start < bytes.count {
-            line += 1
-            guard let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) else {
-                // an unfinished last line
-                if repair {
-                    do {
-                        let handle = try FileHandle(forWritingTo: url)
-                        try handle.truncate(atOffset: UInt64(start))
-                        try handle.close()
-                    } catch { throw .unwritable(path: url.path, reason: "cannot cut off its unfinished last line: \(error.localizedDescription)") }
-                }
-                break
-            }
-            let slice = Data(bytes[start..<newline])
-            start = newline + 1
-            if slice.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
-            do { records.append(try decoder.decode(TraceRecord.self, from: slice)) } catch {
-                throw .malformedRecord(path: url.path, line: line, reason: String(describing: error))
-            }
-        }
-        return records
-    }
-
-    /// Records of several files as one list: the first record of each probe id kept, ordered by
-    /// ``index`` (the order of the probe list), so shards merge into what one run writes.
-    public static func merge(_ lists: [[TraceRecord]]) -> [TraceRecord] {
-        var seen = Set<String>(), out: [TraceRecord] = []
-        for list in lists { for record in list where seen.insert(record.id).inserted { out.append(record) } }
-        return out.enumerated().sorted { ($0.element.index, $0.offset) < ($1.element.index, $1.offset) }.map(\.element)
-    }
+extension TraceRecord: Identifiable {
+    /// The records file's kind and version: "trace", ``currentVersion``.
+    public static let format = RecordsFormat(kind: "trace", version: currentVersion)
 
     /// The settings the record was traced with (``TraceSettings/kinds`` nil for a fact the model
     /// gets wrong, which has no matrices).

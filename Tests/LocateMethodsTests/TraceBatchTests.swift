@@ -1,4 +1,5 @@
 import Foundation
+import LocateBatch
 import LocateMethods
 import LocateModel
 import Testing
@@ -145,41 +146,41 @@ struct TraceBatchTests {
     /// Guards two machines tracing the same facts, or a fact no shard traces.
     @Test func shardSelection() throws {
         let probes = (0..<7).map(probe)
-        let shards = try (0..<3).map { try TraceBatch.select(probes, shard: TraceBatch.Shard(index: $0, count: 3)) }
+        let shards = try (0..<3).map { try TraceBatch.select(probes, shard: Shard(index: $0, count: 3)) }
         #expect(shards[1].map(\.index) == [1, 4])
         #expect(shards[1].map(\.probe.id) == ["p1", "p4"])
         #expect(shards.flatMap { $0.map(\.index) }.sorted() == Array(0..<7))
         #expect(TraceBatch.select(probes, shard: .whole).map(\.index) == Array(0..<7))
-        #expect(throws: TraceBatchError.invalidShard(index: 3, count: 3)) { try TraceBatch.Shard(index: 3, count: 3) }
-        #expect(throws: TraceBatchError.self) { try TraceBatch.Shard(index: 0, count: 0) }
+        #expect(throws: ShardError.outOfRange(index: 3, count: 3)) { try Shard(index: 3, count: 3) }
+        #expect(throws: ShardError.self) { try Shard(parsing: "0/0") }
     }
 
     /// Resuming skips the ids already in the file, cuts off a half-written last line, and refuses a
-    /// file traced with other settings. Guards retracing hours of work, appending after a broken
-    /// line (which would make the file unreadable), and mixing noise levels in one average.
+    /// file traced with other settings, naming the setting. Guards retracing hours of work,
+    /// appending after a broken line (which would make the file unreadable), and mixing noise
+    /// levels in one average.
     @Test func resumeSkipsRecordedProbes() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("records.jsonl")
         let probes = (0..<5).map(probe)
-        var data = Data()
-        for i in [0, 2] { data.append(try record("p\(i)", index: i, tokens: 3, subject: 0..<1, value: rowValue).jsonLine()) }
-        let complete = data.count
-        data.append(Data("{\"version\":1,\"id\":\"p4\",\"ind".utf8))    // a run killed while writing
-        try data.write(to: url)
         let settings = TraceSettings(model: "model.gguf", noiseLevel: 0.3, samples: 10, window: 10, seed: 1, kinds: [.hidden])
-        let (todo, done) = try TraceBatch.pending(probes, shard: .whole, recordsFile: url, settings: settings)
+        let file = try TraceRecordsFile.open(url, format: TraceRecord.format, settings: settings)
+        for i in [0, 2] { try file.append(record("p\(i)", index: i, tokens: 3, subject: 0..<1, value: rowValue)) }
+        let complete = try Data(contentsOf: url)
+        try (complete + Data("{\"version\":1,\"id\":\"p4\",\"ind".utf8)).write(to: url)    // a run killed while writing
+        let resumed = try TraceRecordsFile.open(url, format: TraceRecord.format, settings: settings)
+        #expect(resumed.repaired)
+        #expect(try Data(contentsOf: url) == complete)
+        let (todo, done) = TraceBatch.pending(probes, shard: .whole, in: resumed)
         #expect(todo.map(\.probe.id) == ["p1", "p3", "p4"])
         #expect(done.map(\.id) == ["p0", "p2"])
-        #expect(try Data(contentsOf: url).count == complete)
-        let odd = try TraceBatch.pending(probes, shard: TraceBatch.Shard(index: 1, count: 2), recordsFile: url, settings: settings)
+        let odd = TraceBatch.pending(probes, shard: try Shard(index: 1, count: 2), in: resumed)
         #expect(odd.todo.map(\.probe.id) == ["p1", "p3"] && odd.done.isEmpty)
         var other = settings; other.samples = 2
-        #expect(throws: TraceBatchError.settingsMismatch(path: url.path, setting: "samples", file: "10", run: "2")) {
-            try TraceBatch.pending(probes, shard: .whole, recordsFile: url, settings: other)
+        #expect(throws: RecordsError.settingsMismatch(path: url.path, setting: "samples", file: "10", run: "2")) {
+            try TraceRecordsFile.open(url, format: TraceRecord.format, settings: other)
         }
-        let missing = try TraceBatch.pending(probes, shard: .whole, recordsFile: folder.appendingPathComponent("none.jsonl"), settings: settings)
-        #expect(missing.todo.count == 5 && missing.done.isEmpty)
     }
 
     /// A broken line in the middle is an error naming the line, not a silently shorter list.
@@ -191,18 +192,47 @@ struct TraceBatchTests {
         data.append(Data("not json\n".utf8))
         data.append(try record("b", tokens: 3, subject: 0..<1, value: rowValue).jsonLine())
         try data.write(to: url)
-        let error = #expect(throws: TraceBatchError.self) { try TraceRecord.read(contentsOf: url) }
-        guard case .malformedRecord(_, let line, _) = error else { Issue.record("not a malformed record: \(String(describing: error))"); return }
+        let error = #expect(throws: RecordsError.self) { try TraceRecord.read(contentsOf: url) }
+        guard case .malformedLine(_, let line, _) = error else { Issue.record("not a malformed line: \(String(describing: error))"); return }
         #expect(line == 2)
+    }
+
+    /// A records file of an older locate (no header, every line a record) is still read, its
+    /// settings taken from the records; a run cannot append to it and says how to convert it.
+    /// Guards hours of traced facts made unreadable by the header.
+    @Test func legacyRecordsAreRead() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("records.jsonl")
+        let wrong = record("w", index: 1, tokens: 3, subject: 0..<1, correct: false, value: rowValue)
+        let records = [record("a", tokens: 3, subject: 0..<1, value: rowValue), wrong]
+        try Data(try records.map { try $0.jsonLine() }.joined()).write(to: url)
+        let contents = try TraceRecord.readFile(url)
+        #expect(contents.records == records)
+        #expect(contents.settings == TraceSettings(model: "model.gguf", noiseLevel: 0.3, samples: 10, window: 10, seed: 1, kinds: [.hidden]))
+        let batch = TraceBatch(model: try MethodsModel.model(), noiseLevel: 0.3, kinds: [.hidden])
+        #expect(throws: TraceBatchError.legacyRecords(path: url.path)) { try batch.open(recordsFile: url) }
+        let converted = folder.appendingPathComponent("new/records.jsonl")
+        try TraceRecord.merge(files: [url], into: converted)
+        let lines = try String(contentsOf: converted, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3 && lines[0].contains("\"kind\":\"trace\""))
+        #expect(try TraceRecord.read(contentsOf: converted) == records)
     }
 
     /// Merging keeps the first record per id and restores the probe-list order. Guards double
     /// counting a fact that two shard files hold, and an order that depends on the file order.
-    @Test func mergeDeduplicatesAndOrders() {
+    @Test func mergeDeduplicatesAndOrders() throws {
         let r = (0..<4).map { record("p\($0)", index: $0, tokens: 3, subject: 0..<1, value: rowValue) }
         var duplicate = r[2]; duplicate.seconds = 99
-        let merged = TraceRecord.merge([[r[1], r[3]], [r[2], r[0]], [duplicate]])
-        #expect(merged == r)
+        let settings = r[0].settings
+        let parts = [[r[1], r[3]], [r[2], r[0]], [duplicate]].enumerated().map { i, list in
+            TraceRecordsFile.Contents(url: URL(fileURLWithPath: "/shard-\(i).jsonl"), settings: settings, records: list)
+        }
+        #expect(try TraceRecord.merge(parts).records == r)
+        var other = settings; other.seed = 2
+        #expect(throws: RecordsError.self) {
+            try TraceRecord.merge([parts[0], TraceRecordsFile.Contents(url: URL(fileURLWithPath: "/x.jsonl"), settings: other, records: [])])
+        }
     }
 
     /// Settings disagreeing between records are found, wrong facts' unknown kinds aside. Guards
@@ -237,8 +267,8 @@ struct TraceBatchTests {
         }
         #expect(run.resumeOutcome.traced == 0 && run.resumeOutcome.resumed == 3)
         func timeless(_ r: [TraceRecord]) -> [TraceRecord] { r.map { var c = $0; c.seconds = 0; return c } }
-        let merged = TraceRecord.merge(run.shards)
-        #expect(run.shards.map(\.count) == [2, 1])
+        let merged = try TraceRecord.merge(run.shards).records
+        #expect(run.shards.map(\.records.count) == [2, 1])
         #expect(timeless(merged) == timeless(run.whole))
         let aie = try #require(try AverageIndirectEffect(records: run.whole, kind: .hidden))
         #expect(aie.promptCount == 3 && aie.maxEffect > 0)
@@ -271,7 +301,7 @@ struct TraceBatchTests {
 private struct RealRun: Sendable {
     let folder: URL
     let whole: [TraceRecord]
-    let shards: [[TraceRecord]]
+    let shards: [TraceRecordsFile.Contents]
     let resumeOutcome: TraceBatch.Outcome
 
     static let loaded: Result<RealRun, Error> = Result { try RealRun() }
@@ -287,41 +317,13 @@ private struct RealRun: Sendable {
         try batch.run(probes, recordsFile: wholeFile)
         resumeOutcome = try batch.run(probes, recordsFile: wholeFile)
         whole = try TraceRecord.read(contentsOf: wholeFile)
-        var shards: [[TraceRecord]] = []
+        var shards: [TraceRecordsFile.Contents] = []
         for i in 0..<2 {
-            let file = folder.appendingPathComponent("shards/records-shard-\(i)-of-2.jsonl")
-            try batch.run(probes, shard: TraceBatch.Shard(index: i, count: 2), recordsFile: file)
-            shards.append(try TraceRecord.read(contentsOf: file))
+            let shard = try Shard(index: i, count: 2)
+            let file = folder.appendingPathComponent("shards/" + shard.fileName("records"))
+            try batch.run(probes, shard: shard, recordsFile: file)
+            shards.append(try TraceRecord.readFile(file))
         }
         self.shards = shards
-    }
-}
-
-/// The `locate` executable built next to this test bundle.
-private enum LocateBinary {
-    static var url: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("locate")
-    }
-
-    /// Runs the binary; returns its exit status and output (stdout and stderr).
-    @discardableResult
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        let pipe = Pipe()
-        process.executableURL = url
-        process.arguments = arguments
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
-    }
-
-    /// `locate trace merge --help` shows the merge command's own help (not `locate trace`'s, which
-    /// would take "merge" for a prompt).
-    static var hasTraceMerge: Bool {
-        guard FileManager.default.isExecutableFile(atPath: url.path), let help = try? run(["trace", "merge", "--help"]) else { return false }
-        return help.status == 0 && help.output.contains("Combine shard outputs")
     }
 }
