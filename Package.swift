@@ -42,7 +42,7 @@ let package = Package(
             "LocateCore", "LocateBatch", "LocateFormats", "LocateTokenizer", "LocateModel", "LocatePlot", "LocateStore", "LocateMethods",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .target(name: "TestSupport", dependencies: ["LocateCore", "LocateFormats"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["LocateCore", "LocateFormats", "LocateTokenizer", "LocateModel"], path: "Tests/TestSupport"),
         .testTarget(name: "LocateCoreTests", dependencies: ["LocateCore", "TestSupport"]),
         .testTarget(name: "LocateBatchTests", dependencies: ["LocateBatch", "TestSupport"]),
         .testTarget(name: "LocateFormatsTests", dependencies: ["LocateFormats", "TestSupport"]),
@@ -51,5 +51,6 @@ let package = Package(
         .testTarget(name: "LocatePlotTests", dependencies: ["LocatePlot", "TestSupport"]),
         .testTarget(name: "LocateMethodsTests", dependencies: ["LocateMethods", "LocateBatch", "TestSupport"]),
         .testTarget(name: "LocateStoreTests", dependencies: ["LocateStore", "TestSupport", "CZlib"]),
+        .testTarget(name: "LocateCLITests", dependencies: ["TestSupport"]),
     ]
 )

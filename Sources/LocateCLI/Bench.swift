@@ -12,9 +12,9 @@ struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Milliseconds per forward pass (8, 32, 128 tokens × batch 1 and 11) and per generated token.",
             discussion: """
-            The reference columns are read from ../shared/reference (or --reference DIR): PyTorch 2.15
-            float32 on this machine with 2 threads (which computes logits at every position), and
-            llama.cpp's Q4_1 prompt-processing rate. OpenBLAS reads OPENBLAS_CORETYPE and
+            The reference columns are read from ../shared/reference (or --reference DIR): PyTorch 2.15 \
+            float32 on this machine with 2 threads (which computes logits at every position), and \
+            llama.cpp's Q4_1 prompt-processing rate. OpenBLAS reads OPENBLAS_CORETYPE and \
             OPENBLAS_NUM_THREADS at start-up; run the command under each setting to compare kernels.
             """)
 
@@ -113,9 +113,9 @@ extension Bench {
             commandName: "grad",
             abstract: "Milliseconds per forward+backward from log p(next token) to blocks.0 and blocks.20 mlp.hook_post.",
             discussion: """
-            For the three reference prompts. "full" runs every layer forward and backward to the hook;
-            "from cache" resumes at the hook's layer from a kept clean run (what integrated gradients
-            and repeated gradient steps do). PyTorch's figures come from --pytorch FILE (written by
+            For the three reference prompts. "full" runs every layer forward and backward to the hook; \
+            "from cache" resumes at the hook's layer from a kept clean run (what integrated gradients \
+            and repeated gradient steps do). PyTorch's figures come from --pytorch FILE (written by \
             scripts/oracle/time_gradients.py) when given.
             """)
 

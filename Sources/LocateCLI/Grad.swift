@@ -7,9 +7,9 @@ struct Grad: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The gradient of log p(target) with respect to activations at hook points.",
         discussion: """
-        Without --target the target is the model's own next token. A target of several tokens is
-        scored by teacher forcing (the sum of each token's log-probability given the ones before).
-        Gradients go to --out as NAME.npy with shape [T, …]; the JSON output adds a
+        Without --target the target is the model's own next token. A target of several tokens is \
+        scored by teacher forcing (the sum of each token's log-probability given the ones before). \
+        Gradients go to --out as NAME.npy with shape [T, …]; the JSON output adds a \
         gradient×activation saliency per token for each hook.
         """)
 

@@ -8,7 +8,7 @@ struct Locate: ParsableCommand {
         commandName: "locate",
         abstract: "Find where a language model stores a fact, on a plain CPU.",
         discussion: """
-        The default model is SmolLM2-135M-Instruct (GGUF, Q4_1); `locate model fetch` downloads it once.
+        The default model is SmolLM2-135M-Instruct (GGUF, Q4_1); `locate model fetch` downloads it once. \
         Every command takes --model PATH to use another GGUF file.
         """,
         version: "0.1.0",

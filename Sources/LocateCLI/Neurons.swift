@@ -10,24 +10,24 @@ struct Neurons: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Knowledge neurons (Dai et al. 2022): integrated-gradient attribution of p(target) to MLP neurons.",
         discussion: """
-        Each layer's neuron activations at the last position (blocks.L.mlp.hook_post, act(gate)·up,
-        the input of W_out) are scaled from 0 to their value over --steps points and the gradients
-        of p(target) integrated along the path (EleutherAI's rule, linspace, both ends; --rule left
-        for Dai's left Riemann sum). --site gate attributes the gate pre-activation instead, as
-        EasyEdit's KN does for llama models. All layers' steps run as one batch through the last
+        Each layer's neuron activations at the last position (blocks.L.mlp.hook_post, act(gate)·up, \
+        the input of W_out) are scaled from 0 to their value over --steps points and the gradients \
+        of p(target) integrated along the path (EleutherAI's rule, linspace, both ends; --rule left \
+        for Dai's left Riemann sum). --site gate attributes the gate pre-activation instead, as \
+        EasyEdit's KN does for llama models. All layers' steps run as one batch through the last \
         position only.
 
-        Coarse neurons score above --threshold × the highest score; with --paraphrase prompts the
-        neurons coarse in at least --share of the prompts are kept (Dai's refinement). The found
-        neurons are then suppressed (×0) and amplified (×2), next to as many random neurons of the
+        Coarse neurons score above --threshold × the highest score; with --paraphrase prompts the \
+        neurons coarse in at least --share of the prompts are kept (Dai's refinement). The found \
+        neurons are then suppressed (×0) and amplified (×2), next to as many random neurons of the \
         same layers, and p(target) printed before and after.
 
-        A target of several tokens is attributed token by token under teacher forcing and the
+        A target of several tokens is attributed token by token under teacher forcing and the \
         scores averaged (EleutherAI's multi-token rule); the checks use its first token.
 
-        --probes FILE runs every fact the model knows in a probe set and writes records.jsonl (a
-        header naming the settings, then a record per fact, flushed as each finishes; a rerun with
-        the same settings resumes, --force starts over) and a summary figure of found against
+        --probes FILE runs every fact the model knows in a probe set and writes records.jsonl (a \
+        header naming the settings, then a record per fact, flushed as each finishes; a rerun with \
+        the same settings resumes, --force starts over) and a summary figure of found against \
         random neurons.
         """)
 

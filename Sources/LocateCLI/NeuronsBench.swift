@@ -8,8 +8,8 @@ extension Bench {
         static let configuration = CommandConfiguration(
             abstract: "Seconds for all-layer integrated-gradient attribution (30 layers × 20 steps), next to the reference's.",
             discussion: """
-            Reference: EleutherAI's knowledge-neurons code ported to llama (one clean forward plus two
-            forward+backward passes of batch 10 per layer), PyTorch float32, 2 threads, quiet re-runs
+            Reference: EleutherAI's knowledge-neurons code ported to llama (one clean forward plus two \
+            forward+backward passes of batch 10 per layer), PyTorch float32, 2 threads, quiet re-runs \
             (../shared/reference/ORACLE.md §4.2: k0 15.4 s, k1 25.5 s).
             """)
 

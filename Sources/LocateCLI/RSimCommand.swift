@@ -32,15 +32,15 @@ struct RSimRun: ParsableCommand {
         commandName: "run",
         abstract: "Locate every prompt of KLoB-format sets and compute RSim curves and RSD (the default of `locate rsim`).",
         discussion: """
-        --data DIR holds klob-c.jsonl, klob-r.jsonl and klob-u.jsonl (the official files, or sets
-        made by `locate klob build`). Every prompt is located once per method and its per-layer
-        profile cached in OUT/profiles-klob-X.jsonl (a rerun resumes; methods can be added later);
-        the located answer is the model's own prediction, and whether it is the set's target is kept
-        so --known-only can restrict the scores. A prompt's located layers are the top k of its
-        profile: causal tracing's indirect effect per layer at the last subject token (or the max
+        --data DIR holds klob-c.jsonl, klob-r.jsonl and klob-u.jsonl (the official files, or sets \
+        made by `locate klob build`). Every prompt is located once per method and its per-layer \
+        profile cached in OUT/profiles-klob-X.jsonl (a rerun resumes; methods can be added later); \
+        the located answer is the model's own prediction, and whether it is the set's target is kept \
+        so --known-only can restrict the scores. A prompt's located layers are the top k of its \
+        profile: causal tracing's indirect effect per layer at the last subject token (or the max \
         over tokens, --trace-token max), or knowledge-neuron attribution mass per layer.
 
-        Writes OUT/rsim.json, rsim.csv and rsim_curves.png (RSim against k = 1…L, one curve per set and
+        Writes OUT/rsim.json, rsim.csv and rsim_curves.png (RSim against k = 1…L, one curve per set and \
         method, as in the Comprehensive Study's Figure 8) and, with klob-u prompts, RSD per method.
         --shard i/n locates every n-th item from the i-th; combine with `locate rsim merge`.
         """)

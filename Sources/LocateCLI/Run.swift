@@ -7,9 +7,9 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a prompt: the top next tokens, with activations recorded or changed at hook points.",
         discussion: """
-        --record takes hook names such as blocks.12.hook_mlp_out (`locate hooks` lists them); write
-        blocks.*.hook_resid_post for every layer. Recorded activations go to --out as NAME.npy with
-        shape [T, …] (numpy.load reads them). --interventions reads a JSON list of interventions
+        --record takes hook names such as blocks.12.hook_mlp_out (`locate hooks` lists them); write \
+        blocks.*.hook_resid_post for every layer. Recorded activations go to --out as NAME.npy with \
+        shape [T, …] (numpy.load reads them). --interventions reads a JSON list of interventions \
         (schema in the README).
         """)
 

@@ -19,22 +19,22 @@ struct TraceRun: ParsableCommand {
         commandName: "run",
         abstract: "Trace a prompt, or every fact of a probe set (the default of `locate trace`).",
         discussion: """
-        The subject's input embeddings are corrupted with Gaussian noise (ROME's: numpy
-        RandomState(seed).randn, scaled); then each state is restored to its clean value in turn and
-        the probability of the answer measured. Writes, per kind, a heatmap PNG with a JSON sidecar
+        The subject's input embeddings are corrupted with Gaussian noise (ROME's: numpy \
+        RandomState(seed).randn, scaled); then each state is restored to its clean value in turn and \
+        the probability of the answer measured. Writes, per kind, a heatmap PNG with a JSON sidecar \
         (the scores, tokens, settings and the command that redraws it) and the scores as .npy.
 
-        --noise takes ROME's codes: 3s (3 × the standard deviation of subject embeddings, the
-        default; the subjects come from --noise-subjects FILE or the project's probes/facts.jsonl)
+        --noise takes ROME's codes: 3s (3 × the standard deviation of subject embeddings, the \
+        default; the subjects come from --noise-subjects FILE or the project's probes/facts.jsonl) \
         or a number. --noise-file gives the noise itself ([samples, subject tokens, width], .npy).
 
-        With --probes FILE (a probe set in any supported format) every fact the model knows is
-        traced (facts it gets wrong are skipped and counted), records go to records.jsonl and the
-        average-indirect-effect figures of ROME's Figure 2 are drawn. The records file starts with a
-        header naming the settings; a rerun with the same settings resumes it (a record is written
-        and flushed as each fact finishes, and a line cut short by a kill is repaired), one with
-        other settings is refused (--force starts the file over). --shard i/n traces every n-th
-        fact from the i-th (0-based), for splitting a set across machines; `locate trace merge`
+        With --probes FILE (a probe set in any supported format) every fact the model knows is \
+        traced (facts it gets wrong are skipped and counted), records go to records.jsonl and the \
+        average-indirect-effect figures of ROME's Figure 2 are drawn. The records file starts with a \
+        header naming the settings; a rerun with the same settings resumes it (a record is written \
+        and flushed as each fact finishes, and a line cut short by a kill is repaired), one with \
+        other settings is refused (--force starts the file over). --shard i/n traces every n-th \
+        fact from the i-th (0-based), for splitting a set across machines; `locate trace merge` \
         combines the shards and draws the figures.
         """)
 

@@ -7,13 +7,21 @@ import Foundation
 public enum Matmul {
     /// `y[M, N] (+)= x[M, K] · w[N, K]ᵀ`. With `accumulate`, adds into `y` (beta = 1).
     /// `lda`/`ldy` allow strided row access (defaults: K and N). Large products are shared out
-    /// over the calling thread's ``Compute/current`` threads by blocks of output columns.
+    /// over the calling thread's ``Compute/current`` threads, by blocks of rows or of output
+    /// columns.
     @inline(__always)
     public static func linear(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                               m: Int, n: Int, k: Int, accumulate: Bool = false, lda: Int? = nil, ldy: Int? = nil) {
         guard m > 0, n > 0 else { return }
         let beta: Float = accumulate ? 1 : 0
         let ldx = lda ?? k, ldy = ldy ?? n
+        if m >= rowSharing {
+            shared(columns: m, work: m * n * k) { r in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(r.count), Int32(n), Int32(k),
+                            1, x + r.lowerBound * ldx, Int32(ldx), w, Int32(k), beta, y + r.lowerBound * ldy, Int32(ldy))
+            }
+            return
+        }
         shared(columns: n, work: m * n * k) { c in
             if m == 1 {
                 cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(c.count), Int32(k), 1, w + c.lowerBound * k, Int32(k), x, 1, beta,
@@ -30,6 +38,13 @@ public enum Matmul {
                                            m: Int, n: Int, k: Int, accumulate: Bool = false) {
         guard m > 0, k > 0 else { return }
         let beta: Float = accumulate ? 1 : 0
+        if m >= rowSharing {
+            shared(columns: m, work: m * n * k) { r in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(r.count), Int32(k), Int32(n),
+                            1, dy + r.lowerBound * n, Int32(n), w, Int32(k), beta, dx + r.lowerBound * k, Int32(k))
+            }
+            return
+        }
         shared(columns: k, work: m * n * k) { c in
             if m == 1 {
                 cblas_sgemv(CblasRowMajor, CblasTrans, Int32(n), Int32(c.count), 1, w + c.lowerBound, Int32(k), dy, 1, beta,
@@ -52,23 +67,26 @@ public enum Matmul {
         }
     }
 
+    /// Rows from which a product is shared out by blocks of rows (each thread packs the whole
+    /// weight, a small cost against its rows' work) rather than by blocks of output columns
+    /// (each thread packs every row).
+    static let rowSharing = 64
+
     /// Multiply-adds below which a share of a product is not worth a thread.
-    static let minimumWorkPerThread = 1 << 19
+    static let minimumWorkPerThread = 1 << 15
 
     /// Calls `body` on disjoint ranges of `columns` (multiples of 16 but the last), one per
-    /// thread of the calling thread's setting, concurrently; on one range for small products.
+    /// thread of the calling thread's setting, concurrently on the ``WorkerPool``; on one range
+    /// for small products.
     @inline(__always)
     static func shared(columns: Int, work: Int, _ body: (Range<Int>) -> Void) {
         _ = singleThreadedBLAS
         let parts = min(Compute.current.threads, columns / 16, work / minimumWorkPerThread)
         if parts <= 1 { body(0..<columns); return }
         let blocks = (columns + 15) / 16
-        withoutActuallyEscaping(body) { body in
-            let work = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: parts) { i in
-                let lower = min(columns, blocks * i / parts * 16), upper = min(columns, blocks * (i + 1) / parts * 16)
-                if lower < upper { work.value(lower..<upper) }
-            }
+        WorkerPool.shared.run(parts: parts) { i in
+            let lower = min(columns, blocks * i / parts * 16), upper = min(columns, blocks * (i + 1) / parts * 16)
+            if lower < upper { body(lower..<upper) }
         }
     }
 

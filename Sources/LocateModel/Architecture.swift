@@ -2,8 +2,9 @@ import LocateCore
 
 /// What differs between model families, in one place. The block engine reads these fields
 /// through ``Architecture`` kernels (`Architecture+Kernels.swift`) and never asks which family
-/// it runs; a second family (GPT-2: LayerNorm, GELU, learned positions, biases, fused QKV) is a
-/// new value here, new cases of these enums and their kernels, not a change to the engines.
+/// it runs. A second family (GPT-2: LayerNorm, GELU, learned positions, biases, fused QKV) is a
+/// new value here, new cases of these enums with their kernels, and its tensors in the weights
+/// (biases, a fused QKV split at load): not a change to the engines.
 public struct Architecture: Sendable, Equatable {
     /// The normalization before attention, before the MLP and before the unembedding.
     public enum Norm: Sendable, Equatable {

@@ -14,6 +14,12 @@ public struct LayerWeights: Sendable {
     public var gate: [Float]       // [F, D]   W_gate
     public var up: [Float]         // [F, D]   W_in
     public var down: [Float]       // [D, F]   W_out
+
+    public init(attnNorm: [Float], q: [Float], k: [Float], v: [Float], o: [Float], ffnNorm: [Float],
+                gate: [Float], up: [Float], down: [Float]) {
+        self.attnNorm = attnNorm; self.q = q; self.k = k; self.v = v; self.o = o
+        self.ffnNorm = ffnNorm; self.gate = gate; self.up = up; self.down = down
+    }
 }
 
 public struct ModelWeights: Sendable {
@@ -21,6 +27,10 @@ public struct ModelWeights: Sendable {
     public var layers: [LayerWeights]
     public var finalNorm: [Float]  // [D]
     public var output: [Float]     // [V, D]   W_U (the embedding itself when tied)
+
+    public init(embedding: [Float], layers: [LayerWeights], finalNorm: [Float], output: [Float]) {
+        self.embedding = embedding; self.layers = layers; self.finalNorm = finalNorm; self.output = output
+    }
 }
 
 extension ModelWeights {

@@ -4,14 +4,14 @@ import LocateMethods
 import Testing
 import TestSupport
 
-@Suite("Batch runs killed and resumed")
+@Suite("Batch runs killed and resumed", .realModel)
 struct BatchResumeTests {
     /// `locate neurons --probes` on two facts (2 steps, 4 layers, to keep it short), killed with SIGKILL once the first record is on
     /// disk (and left with half a line, as a kill during a write would), then rerun: the records
     /// file equals that of an uninterrupted run, byte for byte. Guards a resume that loses,
     /// repeats or reorders records, or cannot append after a torn line.
-    @Test(.enabled(if: LocateBinary.isBuilt, "needs the locate binary beside the test bundle"))
-    func killedNeuronsRunResumesToTheSameFile() throws {
+    @Test func killedNeuronsRunResumesToTheSameFile() throws {
+        try LocateBinary.require()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("batch-resume-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let probes = Fixtures.packageRoot.appendingPathComponent("probes/facts.jsonl").path
@@ -21,7 +21,7 @@ struct BatchResumeTests {
         }
         let whole = folder.appendingPathComponent("whole"), killed = folder.appendingPathComponent("killed")
         let first = try LocateBinary.run(arguments(whole))
-        #expect(first.status == 0, "\(first.output)")
+        #expect(first.status == 0, "\(first.all)")
 
         let process = Process()
         process.executableURL = LocateBinary.url
@@ -49,7 +49,7 @@ struct BatchResumeTests {
         try handle.close()
 
         let resumed = try LocateBinary.run(arguments(killed))
-        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(resumed.status == 0, "\(resumed.all)")
         #expect(try Data(contentsOf: records) == Data(contentsOf: whole.appendingPathComponent("records.jsonl")))
         let contents = try NeuronsRecordsFile.read(records, format: NeuronsRecord.format)
         #expect(contents.records.count == 2 && contents.settings.steps == 2)

@@ -16,7 +16,7 @@ enum MethodsModel {
 
 /// Causal tracing against ROME's own code run in PyTorch on the same model
 /// (`../shared/reference/causal_trace`): same noise, same matrices.
-@Suite("Causal trace matches ROME")
+@Suite("Causal trace matches ROME", .realModel)
 struct CausalTraceReferenceTests {
     /// Every cell of the hidden, mlp and attn matrices within 1e-4, and the low and high scores, for
     /// c0 (ROME's saved noise) and c1 (noise regenerated from numpy's RandomState(1) stream).

@@ -344,7 +344,7 @@ private enum KLoBModel {
     static let loaded: Result<Transformer, Error> = Result { try Transformer(contentsOf: Fixtures.defaultModel) }
 }
 
-@Suite("KLoB model filter")
+@Suite("KLoB model filter", .realModel)
 struct KLoBKnownTests {
     /// The filter keeps an item only when the model answers every prompt: two phrasings of a
     /// well-known capital pass; adding a phrasing the model gets wrong ("France's capital is" →

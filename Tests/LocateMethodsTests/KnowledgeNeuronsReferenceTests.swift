@@ -8,7 +8,7 @@ import TestSupport
 /// Integrated-gradient attributions against EleutherAI's knowledge-neurons code run in PyTorch on
 /// the same model (`../shared/reference/knowledge_neurons/k0`: 20 linspace steps, the input of
 /// `down_proj` at the last token, all 30 layers).
-@Suite("Knowledge neurons match the reference")
+@Suite("Knowledge neurons match the reference", .realModel)
 struct KnowledgeNeuronsReferenceTests {
     static let k0: Result<KnowledgeNeurons.Attribution, Error> = Result {
         let model = try MethodsModel.model()
@@ -61,7 +61,7 @@ struct KnowledgeNeuronsReferenceTests {
 
 /// The staircase batch against one resumed gradient run per layer through the hook machinery,
 /// for both attributed sites and both Riemann rules.
-@Suite("Knowledge neurons: staircase equals layer-by-layer")
+@Suite("Knowledge neurons: staircase equals layer-by-layer", .realModel)
 struct KnowledgeNeuronsEngineTests {
     @Test(arguments: [(KnowledgeNeurons.Site.post, KnowledgeNeurons.Rule.left), (.gate, .linspace)])
     func enginesAgree(site: KnowledgeNeurons.Site, rule: KnowledgeNeurons.Rule) throws {
@@ -88,7 +88,7 @@ struct KnowledgeNeuronsEngineTests {
 /// What the found neurons mean: on facts of the project's probe set, suppressing them lowers
 /// p(target) more than suppressing as many random neurons of the same layers, and amplifying
 /// them raises it more (the README's figure does this over 80 facts).
-@Suite("Knowledge neurons beat random neurons")
+@Suite("Knowledge neurons beat random neurons", .realModel)
 struct KnowledgeNeuronsCheckTests {
     @Test func foundNeuronsMatterMoreThanRandomOnes() throws {
         let model = try MethodsModel.model()

@@ -7,7 +7,7 @@ import TestSupport
 
 /// Per-layer locating profiles: a trace restricted to one token equals that token's row of the
 /// full trace, and profiles carry what RSim needs.
-@Suite("Layer profiles")
+@Suite("Layer profiles", .realModel)
 struct LayerProfilesTests {
     @Test func restrictedTraceEqualsFullRow() throws {
         let model = try MethodsModel.model()

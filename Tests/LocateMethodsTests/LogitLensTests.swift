@@ -7,7 +7,7 @@ import TestSupport
 
 /// The logit lens: its last state is the model's output, its first is the embedding read through
 /// the final norm and unembedding, and its per-state numbers agree with one another.
-@Suite("Logit lens")
+@Suite("Logit lens", .realModel)
 struct LogitLensTests {
     /// The state after the last block gives a plain forward's logits (max |Δ| < 1e-4), at the
     /// last position and at an earlier one.

@@ -263,7 +263,7 @@ struct ProbeFileTests {
     }
 }
 
-@Suite("Knowing a fact")
+@Suite("Knowing a fact", .realModel)
 struct KnowsTests {
     /// The decision rule without a model: the continuation, stripped, must start with the target's
     /// first word as a whole word; a prefix waits for more tokens; a mismatch decides at once.

@@ -35,7 +35,7 @@ private func temporaryFolder() throws -> URL {
     return url
 }
 
-@Suite("Trace batch and average indirect effect")
+@Suite("Trace batch and average indirect effect", .realModel)
 struct TraceBatchTests {
     // MARK: Token groups
 
@@ -276,14 +276,13 @@ struct TraceBatchTests {
 
     /// The figures of the real run, drawn by the `locate` binary beside the test bundle through
     /// `locate trace merge` (LocatePlot and LocateCLI are not dependencies of this test target): four
-    /// PNGs, their sidecars with the command, summary.json and the merged records. Runs once the
-    /// subcommand is wired. Guards figures that are not written or not valid PNGs.
-    @Test(.enabled(if: LocateBinary.hasTraceMerge, "needs `locate trace merge` in the built locate binary"))
-    func figuresFromMergedShards() throws {
+    /// PNGs, their sidecars with the command, summary.json and the merged records. Guards figures that are not written or not valid PNGs.
+    @Test func figuresFromMergedShards() throws {
+        try LocateBinary.require()
         let run = try RealRun.shared()
         let out = run.folder.appendingPathComponent("merged")
         let merge = try LocateBinary.run(["trace", "merge", run.folder.appendingPathComponent("shards").path, "--out", out.path])
-        #expect(merge.status == 0, "\(merge.output)")
+        #expect(merge.status == 0, "\(merge.all)")
         for name in ["aie_hidden", "aie_lines"] {
             let png = try Data(contentsOf: out.appendingPathComponent("\(name).png"))
             #expect(Array(png.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "\(name).png")

@@ -7,7 +7,7 @@ import TestSupport
 
 /// FFN value-vector projections against the PyTorch reference (`ffn_vocab_projection.json`), and
 /// LM-Debugger's sub-updates against the recorded MLP output.
-@Suite("Vocabulary projection")
+@Suite("Vocabulary projection", .realModel)
 struct VocabularyProjectionTests {
     /// Layers 20 and 29, neurons 0–19, both variants: the same ten token ids in the same order,
     /// scores within 1e-3 and value-vector norms within 1e-4 relative.

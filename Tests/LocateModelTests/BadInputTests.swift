@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// Bad input is a typed error with a message, never a trap.
-@Suite("Bad input")
+@Suite("Bad input", .realModel)
 struct BadInputTests {
     @Test func emptyPrompt() throws {
         let model = try ModelFixture.model()
@@ -71,7 +71,7 @@ struct BadInputTests {
 }
 
 /// Generation reproduces the reference's greedy continuation.
-@Suite("Generation")
+@Suite("Generation", .realModel)
 struct GenerationTests {
     @Test func greedyParis() throws {
         let model = try ModelFixture.model()

@@ -6,7 +6,7 @@ import TestSupport
 
 /// Gradients against PyTorch autograd on the default model (`../shared/reference/gradients`).
 /// Tolerance: relative error = max |ours − torch| / max |torch| < 1e-3 per array.
-@Suite("Gradients match autograd")
+@Suite("Gradients match autograd", .realModel)
 struct GradientReferenceTests {
     struct Case: Sendable, CustomTestStringConvertible {
         let name: String

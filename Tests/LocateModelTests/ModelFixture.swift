@@ -15,7 +15,7 @@ enum ModelFixture {
     }
 }
 
-/// The 16 reference prompts of `../shared/reference/prompts.json`.
+/// The 10 reference prompts of `../shared/reference/prompts.json`.
 struct ReferencePrompt: Sendable, CustomTestStringConvertible {
     let index: Int
     let prompt: String
@@ -24,15 +24,19 @@ struct ReferencePrompt: Sendable, CustomTestStringConvertible {
     let top10: [Int]
     var testDescription: String { "p\(String(format: "%02d", index)) \(prompt)" }
 
-    static let all: [ReferencePrompt] = {
-        guard let root = try? Fixtures.json("prompts.json") as? [String: Any],
-              let prompts = root["prompts"] as? [[String: Any]] else { return [] }
-        return prompts.map { p in
-            ReferencePrompt(index: p["index"] as! Int, prompt: p["prompt"] as! String, subject: p["subject"] as! String,
-                            inputIDs: p["input_ids"] as! [Int],
-                            top10: (p["top10"] as! [[String: Any]]).map { $0["id"] as! Int })
+    /// All 10; a missing or malformed fixture throws, which fails every test that takes them as
+    /// arguments (a reference test never passes with zero cases).
+    static func all() throws -> [ReferencePrompt] {
+        guard let root = try Fixtures.json("prompts.json") as? [String: Any],
+              let prompts = root["prompts"] as? [[String: Any]] else { throw FixtureError.malformed("prompts.json") }
+        let all = try prompts.map { p throws -> ReferencePrompt in
+            guard let index = p["index"] as? Int, let prompt = p["prompt"] as? String, let subject = p["subject"] as? String,
+                  let ids = p["input_ids"] as? [Int], let top = p["top10"] as? [[String: Any]] else { throw FixtureError.malformed("prompts.json") }
+            return ReferencePrompt(index: index, prompt: prompt, subject: subject, inputIDs: ids, top10: top.compactMap { $0["id"] as? Int })
         }
-    }()
+        guard all.count == 10 else { throw FixtureError.malformed("prompts.json (\(all.count) prompts, expected 10)") }
+        return all
+    }
 }
 
 

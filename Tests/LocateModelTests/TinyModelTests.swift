@@ -1,6 +1,7 @@
 import LocateCore
 import LocateModel
 import Testing
+import TestSupport
 
 /// The engine's forward pass on a tiny random llama against ``NaiveLlama``, a double-precision
 /// forward written from the formulas. Needs no model file.

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// Properties of the tracer that must hold whatever the weights are.
-@Suite("Tracer invariants")
+@Suite("Tracer invariants", .realModel)
 struct TracerInvariantTests {
     static let prompt = "The Eiffel Tower is located in the city of"
 

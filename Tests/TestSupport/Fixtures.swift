@@ -1,5 +1,6 @@
 import Foundation
 import LocateCore
+import Testing
 
 /// Where test fixtures live: the PyTorch reference in `../shared/reference` (beside the checkout,
 /// as on CI) and the default model in the model cache.
@@ -36,5 +37,27 @@ public enum Fixtures {
     public static func json(_ relativePath: String) throws -> Any {
         let data = try Data(contentsOf: reference.appendingPathComponent(relativePath))
         return try JSONSerialization.jsonObject(with: data)
+    }
+}
+
+/// A reference fixture that exists but does not hold what the tests expect.
+public enum FixtureError: Error, CustomStringConvertible {
+    case malformed(String)
+    public var description: String {
+        switch self { case .malformed(let what): "the reference fixture \(what) is malformed: restore ../shared/reference" }
+    }
+}
+
+/// How the test suite was started: `scripts/test --fast` sets `LOCATE_TEST_FAST=1` to run only
+/// the suites that hold for any weights (kernels, formats, tokenizer, the tiny random llama,
+/// plots, records files), in well under a minute. A full run (the default, and CI) runs all.
+public enum TestMode {
+    public static var fast: Bool { ProcessInfo.processInfo.environment["LOCATE_TEST_FAST"] == "1" }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// A suite that runs the real default model: left out of `scripts/test --fast` only.
+    public static var realModel: Self {
+        .enabled(if: !TestMode.fast, "runs the real model: left out of scripts/test --fast")
     }
 }

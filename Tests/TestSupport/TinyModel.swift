@@ -1,6 +1,6 @@
 import LocateCore
 import LocateFormats
-@testable import LocateModel
+import LocateModel
 import LocateTokenizer
 
 /// A tiny random llama built in memory: the fixture for gradient and forward-pass tests that must
@@ -9,15 +9,15 @@ import LocateTokenizer
 /// Legend: L layers, D width, H heads, Hkv key/value heads, Dh = D / H, F MLP width, V = 256
 /// byte tokens. Matrices are N(0, 0.2²) so activations stay O(1); norm weights are 1 + N(0, 0.1²).
 /// Embeddings are tied, RoPE pairs are adjacent (llama as stored in GGUF), base 10000, eps 1e-5.
-enum TinyModel {
+public enum TinyModel {
     /// Standard deviation of every matrix entry.
-    static let weightStd = 0.2
+    public static let weightStd = 0.2
 
     /// - Parameters:
     ///   - seed: seeds the GSL MT19937 stream the weights are drawn from, in the order embedding,
     ///     then per layer attnNorm, q, k, v, o, ffnNorm, gate, up, down, then finalNorm.
     /// - Returns: a `Transformer` with a byte-level tokenizer (token id = byte value).
-    static func make(seed: UInt64, layers: Int = 2, width: Int = 32, heads: Int = 4, kvHeads: Int = 2,
+    public static func make(seed: UInt64, layers: Int = 2, width: Int = 32, heads: Int = 4, kvHeads: Int = 2,
                      ffn: Int = 48, vocab: Int = 256, context: Int = 64) -> Transformer {
         let config = ModelConfig(blockCount: layers, embeddingLength: width, feedForwardLength: ffn, headCount: heads,
                                  headCountKV: kvHeads, vocabSize: vocab, contextLength: context)
@@ -46,7 +46,7 @@ enum TinyModel {
     }
 
     /// A tokenizer whose token i is byte i (no merges), so any byte string encodes.
-    static func byteTokenizer(vocab: Int) -> Tokenizer {
+    public static func byteTokenizer(vocab: Int) -> Tokenizer {
         precondition(vocab >= 256, "a byte tokenizer needs 256 tokens, the vocabulary has \(vocab)")
         let bytes = (0..<256).map { ByteEncoder.encode([UInt8($0)]) }
         let extra = (256..<vocab).map { "<extra_\($0)>" }
@@ -58,7 +58,7 @@ enum TinyModel {
     }
 
     /// `count` random token ids in [0, vocab) from a seeded stream.
-    static func tokens(count: Int, seed: UInt64, vocab: Int = 256) -> [Int] {
+    public static func tokens(count: Int, seed: UInt64, vocab: Int = 256) -> [Int] {
         let rng = RandomSource(seed: seed)
         return (0..<count).map { _ in min(vocab - 1, Int(rng.uniform() * Double(vocab))) }
     }
