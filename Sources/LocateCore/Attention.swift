@@ -29,8 +29,9 @@ public enum Attention {
     /// q: [B, Tq, H, Dh]; k: [B, Tcap, Hkv, Dh].
     public static func scores(q: UnsafePointer<Float>, k: UnsafePointer<Float>, _ s: UnsafeMutablePointer<Float>, shape a: AttentionShape) {
         let group = a.heads / a.kvHeads, tk = a.keys
-        for b in 0..<a.batch {
-            for h in 0..<a.heads {
+        Parallel.shared(a.batch * a.heads, work: a.batch * a.heads * a.queries * tk * a.headDim) { pairs in
+            for bh in pairs {
+                let b = bh / a.heads, h = bh % a.heads
                 let qp = q + (b * a.queries * a.heads + h) * a.headDim
                 let kp = k + (b * a.capacity * a.kvHeads + h / group) * a.headDim
                 let sp = s + (b * a.heads + h) * a.queries * tk
@@ -47,14 +48,18 @@ public enum Attention {
     /// pattern = softmax(scores) in place over the visible keys of each query.
     public static func softmax(_ s: UnsafeMutablePointer<Float>, shape a: AttentionShape) {
         let tk = a.keys
-        Softmax.inPlace(s, rows: a.batch * a.heads * a.queries, width: tk) { r in a.firstPosition + r % a.queries + 1 }
+        let rows = a.batch * a.heads * a.queries
+        Parallel.shared(rows, work: rows * tk * 8) { range in
+            Softmax.inPlace(s + range.lowerBound * tk, rows: range.count, width: tk) { r in a.firstPosition + (range.lowerBound + r) % a.queries + 1 }
+        }
     }
 
     /// z [B, Tq, H, Dh] = pattern · v; v: [B, Tcap, Hkv, Dh].
     public static func mix(pattern p: UnsafePointer<Float>, v: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, shape a: AttentionShape) {
         let group = a.heads / a.kvHeads, tk = a.keys
-        for b in 0..<a.batch {
-            for h in 0..<a.heads {
+        Parallel.shared(a.batch * a.heads, work: a.batch * a.heads * a.queries * tk * a.headDim) { pairs in
+            for bh in pairs {
+                let b = bh / a.heads, h = bh % a.heads
                 let pp = p + (b * a.heads + h) * a.queries * tk
                 let vp = v + (b * a.capacity * a.kvHeads + h / group) * a.headDim
                 let zp = z + (b * a.queries * a.heads + h) * a.headDim

@@ -72,22 +72,12 @@ public enum Matmul {
     /// (each thread packs every row).
     static let rowSharing = 64
 
-    /// Multiply-adds below which a share of a product is not worth a thread.
-    static let minimumWorkPerThread = 1 << 15
-
     /// Calls `body` on disjoint ranges of `columns` (multiples of 16 but the last), one per
-    /// thread of the calling thread's setting, concurrently on the ``WorkerPool``; on one range
-    /// for small products.
+    /// thread of the calling thread's setting; on one range for small products.
     @inline(__always)
     static func shared(columns: Int, work: Int, _ body: (Range<Int>) -> Void) {
         _ = singleThreadedBLAS
-        let parts = min(Compute.current.threads, columns / 16, work / minimumWorkPerThread)
-        if parts <= 1 { body(0..<columns); return }
-        let blocks = (columns + 15) / 16
-        WorkerPool.shared.run(parts: parts) { i in
-            let lower = min(columns, blocks * i / parts * 16), upper = min(columns, blocks * (i + 1) / parts * 16)
-            if lower < upper { body(lower..<upper) }
-        }
+        Parallel.shared(columns, work: work, alignment: 16, body)
     }
 
     /// OpenBLAS's own threads are off for the whole process, set once before the first product:

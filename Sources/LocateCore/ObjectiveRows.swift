@@ -13,7 +13,7 @@ public enum ObjectiveRows {
         values.withUnsafeMutableBufferPointer { out in
             let result = SharedPointer(out.baseAddress!), logits = SharedPointer(logits)
             let parts = max(1, min(threads, n))
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
+            WorkerPool.shared.run(parts: parts) { part in
                 var r = part
                 while r < n {
                     let row = logits.pointer + r * v

@@ -71,8 +71,10 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Runs one part; the copy of the job it takes is released before the part counts as
     /// finished, so the caller's closure never outlives its call.
+    /// A part runs with a single-thread setting, so anything it calls that would share work out
+    /// runs inline instead of starting a nested job.
     @inline(never) private func runPart(_ part: Int) {
-        self.body!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(part)
+        ComputeContext.with(.single) { self.body!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(part) }
     }
 
     private func helperLoop() {
