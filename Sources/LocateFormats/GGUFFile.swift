@@ -1,4 +1,5 @@
 import Foundation
+import LocateCore
 
 /// A GGUF model file (llama.cpp's format): metadata, tensor infos, and tensor bytes that
 /// dequantize to `Float` exactly as ggml does.
@@ -121,6 +122,28 @@ public final class GGUFFile: Sendable {
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             Dequantize.row(tensor.type, source, into: UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
             initialized = count
+        }
+    }
+}
+
+extension GGUFFile {
+    /// A 2-D Q4_1 or Q8_0 tensor as blocks read in place, for products that do not expand it
+    /// (``Matmul/linear(_:_:_:m:accumulate:lda:ldy:portable:)``); `nil` for other types.
+    ///
+    /// - Throws: ``GGUFError/tensorNotInFile(_:)`` when `tensor` is not one of ``tensors``.
+    public func blockMatrix(_ tensor: GGUFTensorInfo) throws(GGUFError) -> BlockMatrix? {
+        guard let i = tensorIndex[tensor.name], tensors[i] == tensor else { throw .tensorNotInFile(tensor.name) }
+        let format: BlockMatrix.Format
+        switch tensor.type {
+        case .q4_1: format = .q4_1
+        case .q8_0: format = .q8_0
+        default: return nil
+        }
+        guard tensor.shape.count == 2 else { return nil }
+        return storage.withBytes { bytes -> BlockMatrix? in
+            guard let base = bytes.baseAddress else { return nil }
+            return BlockMatrix(format: format, rows: tensor.rowCount, columns: tensor.rowLength,
+                               blocks: base + dataStart + tensor.offset, owner: storage)
         }
     }
 }

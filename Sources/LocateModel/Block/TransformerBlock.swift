@@ -27,14 +27,14 @@ struct TransformerBlock {
         tape?.stats1 = s.stats.copy(count: n)
         if try sites.at(.ln1Normalized, l, s.h) { return true }
         if keep { tape?.h1 = s.h.copy(count: n * D) }
-        w.q.withPointer { Matmul.linear(s.h.pointer, $0, s.q.pointer, m: n, n: c.qWidth, k: D) }
-        w.k.withPointer { Matmul.linear(s.h.pointer, $0, s.k.pointer, m: n, n: c.kvWidth, k: D) }
-        w.v.withPointer { Matmul.linear(s.h.pointer, $0, s.v.pointer, m: n, n: c.kvWidth, k: D) }
+        w.linear(.q, s.h.pointer, s.q.pointer, m: n, n: c.qWidth, k: D)
+        w.linear(.k, s.h.pointer, s.k.pointer, m: n, n: c.kvWidth, k: D)
+        w.linear(.v, s.h.pointer, s.v.pointer, m: n, n: c.kvWidth, k: D)
         applyPositions(s.q, s.k, layout: layout, inverse: false)
         if try attention.forward(layer: l, layout: layout, scratch: s, sites: &sites, tape: tape) { return true }
         if try sites.at(.attnZ, l, s.z) { return true }
         if keep { tape?.z = s.z.copy(count: n * c.qWidth) }
-        w.o.withPointer { Matmul.linear(s.z.pointer, $0, s.out.pointer, m: n, n: D, k: c.qWidth) }
+        w.linear(.o, s.z.pointer, s.out.pointer, m: n, n: D, k: c.qWidth)
         if try sites.at(.attnOut, l, s.out) { return true }
         Vector.add(s.out.pointer, into: x.pointer, count: n * D)
         if try sites.at(.residMid, l, x) { return true }
@@ -44,9 +44,9 @@ struct TransformerBlock {
         tape?.stats2 = s.stats.copy(count: n)
         if try sites.at(.ln2Normalized, l, s.h) { return true }
         if keep { tape?.h2 = s.h.copy(count: n * D) }
-        w.gate.withPointer { Matmul.linear(s.h.pointer, $0, s.gate.pointer, m: n, n: F, k: D) }
+        w.linear(.gate, s.h.pointer, s.gate.pointer, m: n, n: F, k: D)
         if try sites.at(.mlpPre, l, s.gate) { return true }
-        w.up.withPointer { Matmul.linear(s.h.pointer, $0, s.up.pointer, m: n, n: F, k: D) }
+        w.linear(.up, s.h.pointer, s.up.pointer, m: n, n: F, k: D)
         if try sites.at(.mlpPreLinear, l, s.up) { return true }
         if let tape { tape.gate = s.gate.copy(count: n * F); tape.up = s.up.copy(count: n * F) }
         arch.activate(gate: s.gate.pointer, up: s.up.pointer, s.post.pointer, count: n * F)
@@ -61,7 +61,7 @@ struct TransformerBlock {
     /// The MLP's output projection: out [n, D] = post [n, F] · W_outᵀ.
     func mlpOutput(_ post: Buffer, rows n: Int, into out: Buffer) {
         let c = ModelConfigShape(model)
-        model.weights.layers[layer].down.withPointer { Matmul.linear(post.pointer, $0, out.pointer, m: n, n: c.d, k: c.f) }
+        model.weights.layers[layer].linear(.down, post.pointer, out.pointer, m: n, n: c.d, k: c.f)
     }
 
     /// The transpose of `mlpOutput`: dPost [n, F] = dOut [n, D] · W_out.

@@ -20,7 +20,7 @@ extension Transformer {
 
     /// logits [m, V] = h [m, D] · W_Uᵀ.
     func unembed(_ h: UnsafePointer<Float>, rows m: Int, into logits: UnsafeMutablePointer<Float>) {
-        weights.output.withPointer { Matmul.linear(h, $0, logits, m: m, n: config.vocabSize, k: config.embeddingLength) }
+        Matmul.linear(h, dense: weights.output, blocks: weights.outputBlocks, logits, m: m, n: config.vocabSize, k: config.embeddingLength)
     }
 
     /// dh [m, D] (+)= dLogits [m, V] · W_U.
