@@ -24,6 +24,8 @@ public enum RecordsError: Error, CustomStringConvertible, Sendable, Equatable {
     case mergeMismatch(first: String, other: String, setting: String, firstValue: String, otherValue: String)
     /// Nothing to merge.
     case nothingToMerge
+    /// Another live process (`pid`, when its lock file names one) is writing this file.
+    case busy(path: String, pid: Int?)
 
     public var description: String {
         switch self {
@@ -48,6 +50,9 @@ public enum RecordsError: Error, CustomStringConvertible, Sendable, Equatable {
             return "cannot merge \(other) with \(first): its records were made with \(setting) \(otherValue), the other's with \(firstValue)"
                 + "\nHINT: only shards of one run (same settings) can be merged."
         case .nothingToMerge: return "no records files to merge"
+        case let .busy(path, pid):
+            return "another locate run\(pid.map { " (process \($0))" } ?? "") is writing \(path)"
+                + "\nHINT: wait for it to finish (it resumes where it is), or give this run another --out folder."
         }
     }
 

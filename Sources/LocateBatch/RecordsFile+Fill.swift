@@ -37,6 +37,9 @@ extension RecordsFile {
         let todo = items.filter { !isDone($0) }
         var outcome = FillOutcome(made: 0, skipped: 0, failed: 0, resumed: items.count - todo.count, total: items.count, seconds: 0)
         progress?.start(total: outcome.total, resumed: outcome.resumed)
+        if let pid = stalePID {
+            progress?.note("\(url.lastPathComponent): process \(pid) stopped while writing it; resuming after its last whole record")
+        }
         for item in todo {
             progress?.begin(name(item))
             guard let record = try make(item, { progress?.advance($0) }) else {

@@ -34,6 +34,10 @@ public final class RecordsFile<Record: Codable, Settings: Codable & Equatable> {
     public let durable: Bool
 
     private let handle: FileHandle
+    private let lock: RecordsLock
+    /// The process of an earlier run that died while writing this file (its lock file was left
+    /// behind), if any: the file was resumed after it.
+    public var stalePID: Int? { lock.stalePID }
 
     /// How to treat an existing file when opening.
     public enum OpenMode: Sendable {
@@ -57,6 +61,8 @@ public final class RecordsFile<Record: Codable, Settings: Codable & Equatable> {
         do { try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true) } catch {
             throw .unwritable(path: url.path, reason: "cannot create its folder: \(error.localizedDescription)")
         }
+        // The lock comes first: a second writer must not read, repair or truncate the file.
+        let lock = try RecordsLock(for: url)
         var scan = Scan<Record, Settings>(header: nil, records: [], validLength: 0, torn: false)
         if mode == .resume, manager.fileExists(atPath: url.path) {
             scan = try Scan(bytes: try readBytes(url), path: url.path, format: format)
@@ -71,14 +77,16 @@ public final class RecordsFile<Record: Codable, Settings: Codable & Equatable> {
             handle = try FileHandle(forWritingTo: url)
             try handle.truncate(atOffset: UInt64(scan.validLength))
         } catch { throw .unwritable(path: url.path, reason: error.localizedDescription) }
-        let file = RecordsFile(url: url, header: header, records: scan.records, repaired: scan.torn, handle: handle, durable: durable)
+        let file = RecordsFile(url: url, header: header, records: scan.records, repaired: scan.torn, handle: handle, lock: lock,
+                               durable: durable)
         if scan.header == nil { try file.write(try encodeLine(header, path: url.path)) }
         return file
     }
 
-    private init(url: URL, header: RecordsHeader<Settings>, records: [Record], repaired: Bool, handle: FileHandle, durable: Bool) {
+    private init(url: URL, header: RecordsHeader<Settings>, records: [Record], repaired: Bool, handle: FileHandle, lock: RecordsLock,
+                 durable: Bool) {
         self.url = url; self.header = header; self.records = records; self.repaired = repaired
-        self.resumedCount = records.count; self.handle = handle; self.durable = durable
+        self.resumedCount = records.count; self.handle = handle; self.lock = lock; self.durable = durable
     }
 
     deinit { try? handle.close() }

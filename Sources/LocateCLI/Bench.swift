@@ -5,22 +5,27 @@ import LocateModel
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure speed and print it next to the PyTorch and llama.cpp reference figures.",
+        abstract: "Measure speed, beside PyTorch and llama.cpp timed in the same run where named.",
         subcommands: [Forward.self, Gradient.self, Trace.self, Neurons.self])
 
     struct Forward: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Milliseconds per forward pass (8, 32, 128 tokens × batch 1 and 11) and per generated token.",
+            abstract: "Milliseconds per forward pass (8, 32, 128 tokens × batch 1 and 11) and per generated token, beside its peers.",
             discussion: """
-            The reference columns are read from ../shared/reference (or --reference DIR): PyTorch 2.15 \
-            float32 on this machine with 2 threads (which computes logits at every position), and \
-            llama.cpp's Q4_1 prompt-processing rate. OpenBLAS reads OPENBLAS_CORETYPE and \
-            OPENBLAS_NUM_THREADS at start-up; run the command under each setting to compare kernels.
+            The peers are timed in the same run, on the same token ids and thread count, when named: \
+            --pytorch PYTHON runs scripts/oracle/time_forward.py (float32, logits at every position, \
+            eager and sdpa attention) in that Python's environment, which needs torch, transformers, \
+            gguf and accelerate; --llama-bench and --llama-batched-bench name llama.cpp's programs \
+            (prompt processing of the Q4_1 file; batch 11 as 11 parallel sequences). A peer not named \
+            prints as "-". OpenBLAS reads OPENBLAS_CORETYPE at start-up.
             """)
 
         @OptionGroup var options: ModelOptions
         @Option(help: "Repetitions per row (the median and the minimum are printed).") var repetitions = 7
-        @Option(help: "The folder of the PyTorch reference outputs.") var reference: String?
+        @Option(help: "A Python interpreter with torch, transformers, gguf and accelerate, to time PyTorch.") var pytorch: String?
+        @Option(help: "The PyTorch timing script.") var pytorchScript = "scripts/oracle/time_forward.py"
+        @Option(help: "llama.cpp's llama-bench program, to time its prompt processing and decoding.") var llamaBench: String?
+        @Option(help: "llama.cpp's llama-batched-bench program, to time batches of 11 sequences.") var llamaBatchedBench: String?
         @Flag(help: "Print JSON instead of a table.") var json = false
 
         struct Row: Encodable {
@@ -28,68 +33,63 @@ struct Bench: ParsableCommand {
             let lastMedian: Double; let lastMin: Double
             let allMedian: Double; let allMin: Double
             let pytorchSdpa: Double?; let pytorchEager: Double?
-            let llamaCppOneThread: Double?
+            let llamaCpp: Double?
         }
         struct Report: Encodable {
-            let blasCore: String; let blasThreads: Int; let coretypeEnvironment: String?
-            let rows: [Row]; let decodeMsPerToken: Double; let llamaCppDecodeMsPerToken: Double
+            let blasCore: String; let threads: Int; let coretypeEnvironment: String?
+            let blockProductsVectorized: Bool
+            let rows: [Row]; let decodeMsPerToken: Double
+            let pytorchDecodeMsPerToken: Double?; let llamaCppDecodeMsPerToken: Double?; let pytorchVersion: String?
+        }
+
+        func validate() throws {
+            guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
+            try peers.validate()
+        }
+
+        var peers: ForwardPeers {
+            ForwardPeers(python: pytorch, script: pytorchScript, llamaBench: llamaBench, llamaBatchedBench: llamaBatchedBench)
         }
 
         func run() throws {
             let model = try options.load()
-            let ref = referenceTimings()
             let text = String(repeating: "The quick brown fox jumps over the lazy dog while the committee reviews the annual report on regional rainfall. ", count: 8)
             let ids = model.tokenizer.encode(text).ids
-            var rows: [Row] = []
-            // llama.cpp pp tok/s with 1 thread (SWIFTPROBE §7): 8 → 201, 32 → 228, 128 → 236; one sequence at a time.
-            let llamaRate: [Int: Double] = [8: 201, 32: 228, 128: 236]
-            for tokens in [8, 32, 128] {
-                for batch in [1, 11] {
-                    let rowsOfIDs = Array(repeating: Array(ids.prefix(tokens)), count: batch)
-                    let last = try time(repetitions) { _ = try model.run(tokens: rowsOfIDs) }
-                    let all = try time(repetitions) { _ = try model.run(tokens: rowsOfIDs, RunOptions(logits: .all)) }
-                    let key = "\(tokens)x\(batch)"
-                    rows.append(Row(tokens: tokens, batch: batch, lastMedian: last.median, lastMin: last.min, allMedian: all.median, allMin: all.min,
-                                    pytorchSdpa: ref["sdpa"]?[key], pytorchEager: ref["eager"]?[key],
-                                    llamaCppOneThread: llamaRate[tokens].map { Double(tokens * batch) / $0 * 1000 }))
-                }
+            let shapes = [8, 32, 128].flatMap { t in [1, 11].map { (t, $0) } }
+            var measured: [(last: (median: Double, min: Double), all: (median: Double, min: Double))] = []
+            for (tokens, batch) in shapes {
+                let rowsOfIDs = Array(repeating: Array(ids.prefix(tokens)), count: batch)
+                let last = try time(repetitions) { _ = try model.run(tokens: rowsOfIDs) }
+                let all = try time(repetitions) { _ = try model.run(tokens: rowsOfIDs, RunOptions(logits: .all)) }
+                measured.append((last, all))
             }
-            let decode = try time(3) {
-                let g = try model.generate("The capital of France is", maxTokens: 33)
-                _ = g
-            }
+            let decode = try time(3) { _ = try model.generate("The capital of France is", maxTokens: 33) }
             let prefill = try time(3) { _ = try model.run("The capital of France is") }
             let perToken = (decode.median - prefill.median) / 32
-            let report = Report(blasCore: BLASInfo.coreName, blasThreads: Compute.current.threads,
+            let peer = try peers.time(model: model.source, ids: Array(ids.prefix(128)), rows: shapes,
+                                      threads: Compute.current.threads, repetitions: repetitions)
+            let rows = zip(shapes, measured).map { shape, m in
+                let key = "\(shape.0)x\(shape.1)"
+                return Row(tokens: shape.0, batch: shape.1, lastMedian: m.last.median, lastMin: m.last.min, allMedian: m.all.median,
+                           allMin: m.all.min, pytorchSdpa: peer.pytorch["sdpa"]?[key], pytorchEager: peer.pytorch["eager"]?[key],
+                           llamaCpp: peer.llamaCpp[key])
+            }
+            let report = Report(blasCore: BLASInfo.coreName, threads: Compute.current.threads,
                                 coretypeEnvironment: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"],
-                                rows: rows, decodeMsPerToken: perToken, llamaCppDecodeMsPerToken: 7.5)
+                                blockProductsVectorized: Matmul.blockProductsVectorized,
+                                rows: rows, decodeMsPerToken: perToken, pytorchDecodeMsPerToken: peer.pytorchDecode,
+                                llamaCppDecodeMsPerToken: peer.llamaCppDecode, pytorchVersion: peer.pytorchVersion)
             if json { try printJSON(report); return }
-            print("OpenBLAS kernel \(report.blasCore), \(report.blasThreads) threads (OPENBLAS_CORETYPE=\(report.coretypeEnvironment ?? "unset"))")
-            print("ms per forward, median (min)")
-            print("tokens×batch  locate last-logits  locate all-logits  PyTorch sdpa  PyTorch eager  llama.cpp 1T")
+            print("\(report.threads) threads; OpenBLAS kernel \(report.blasCore) (OPENBLAS_CORETYPE=\(report.coretypeEnvironment ?? "unset")); block products \(report.blockProductsVectorized ? "AVX2" : "portable")")
+            print("ms per forward, median (min); every column timed in this run")
+            print("tokens×batch  locate last-logits  locate all-logits  PyTorch sdpa  PyTorch eager  llama.cpp")
             func f(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "-" }
             for r in rows {
                 let label = "\(r.tokens)×\(r.batch)".padding(toLength: 13, withPad: " ", startingAt: 0)
-                print("\(label) \(String(format: "%8.1f (%6.1f)", r.lastMedian, r.lastMin))  \(String(format: "%8.1f (%6.1f)", r.allMedian, r.allMin))  \(f(r.pytorchSdpa).padding(toLength: 12, withPad: " ", startingAt: 0))  \(f(r.pytorchEager).padding(toLength: 13, withPad: " ", startingAt: 0))  \(f(r.llamaCppOneThread))")
+                print("\(label) \(String(format: "%8.1f (%6.1f)", r.lastMedian, r.lastMin))  \(String(format: "%8.1f (%6.1f)", r.allMedian, r.allMin))  \(f(r.pytorchSdpa).padding(toLength: 12, withPad: " ", startingAt: 0))  \(f(r.pytorchEager).padding(toLength: 13, withPad: " ", startingAt: 0))  \(f(r.llamaCpp))")
             }
-            print(String(format: "generation: %.2f ms per token (llama.cpp Q4_1: 7.5 ms with 1 thread)", perToken))
-        }
-
-        /// PyTorch's medians by implementation and "TxB", from timing_forward_pass2_t2.json.
-        func referenceTimings() -> [String: [String: Double]] {
-            let dir = reference.map { URL(fileURLWithPath: $0) }
-                ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).deletingLastPathComponent().appendingPathComponent("shared/reference")
-            let url = dir.appendingPathComponent("timing/timing_forward_pass2_t2.json")
-            guard let data = try? Data(contentsOf: url),
-                  let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let results = root["results"] as? [String: [[String: Any]]] else { return [:] }
-            var out: [String: [String: Double]] = [:]
-            for (impl, list) in results {
-                for r in list {
-                    if let t = r["tokens"] as? Int, let b = r["batch"] as? Int, let m = r["ms_median"] as? Double { out[impl, default: [:]]["\(t)x\(b)"] = m }
-                }
-            }
-            return out
+            print("generation, ms per token: locate \(String(format: "%.2f", perToken)), PyTorch \(f(peer.pytorchDecode)), llama.cpp \(f(peer.llamaCppDecode))")
+            if let v = peer.pytorchVersion { print("PyTorch \(v)") }
         }
     }
 }

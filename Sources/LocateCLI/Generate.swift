@@ -17,11 +17,19 @@ struct Generate: ParsableCommand {
 
     struct Report: Encodable { let prompt: String; let ids: [Int]; let text: String; let stoppedAtEOS: Bool; let temperature: Float; let seed: UInt64 }
 
+    func validate() throws {
+        try OptionCheck.count(maxTokens, "--max-tokens", in: 1...Int.max)
+        try OptionCheck.real(temperature, "--temperature", in: 0...1000)
+        try OptionCheck.count(topK, "--top-k", in: 0...Int.max)
+        try OptionCheck.real(topP, "--top-p", in: Float.leastNonzeroMagnitude...1)
+    }
+
     func run() throws {
-        guard temperature >= 0, topK >= 0, topP > 0, topP <= 1 else {
-            throw ValidationError("temperature must be ≥ 0, top-k ≥ 0 and top-p in (0, 1]")
-        }
         let model = try options.load()
+        let promptTokens = try model.encode(prompt).count
+        let room = model.config.contextLength - promptTokens
+        try OptionCheck.count(maxTokens, "--max-tokens", in: 1...max(1, room),
+                        why: "the prompt's \(promptTokens) tokens and the generated ones must fit the model's context of \(model.config.contextLength)")
         let edits = try interventions.map { try loadInterventions($0, model: model) } ?? []
         let g = try model.generate(prompt, maxTokens: maxTokens,
                                    sampling: Sampling(temperature: temperature, topK: topK, topP: topP, seed: seed), interventions: edits)

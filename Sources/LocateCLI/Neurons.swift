@@ -50,9 +50,12 @@ struct Neurons: ParsableCommand {
     @Flag(help: "Print JSON instead of text.") var json = false
 
     func settings(layerCount: Int) throws -> KnowledgeNeurons.Settings {
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
-        guard threshold >= 0, threshold <= 1 else { throw ValidationError("--threshold is a fraction of the maximum score, in [0, 1]") }
-        guard share > 0, share <= 1 else { throw ValidationError("--share is a fraction of the prompts, in (0, 1]") }
+        try OptionCheck.count(steps, "--steps", in: 1...10_000, why: "each step is a batch row of every layer's run")
+        try OptionCheck.real(threshold, "--threshold", in: 0...1)
+        try OptionCheck.real(share, "--share", in: 0...1)
+        guard share > 0 else { throw ValidationError("--share 0: give a fraction of the prompts in (0, 1], e.g. 0.7") }
+        try OptionCheck.count(top, "--top", in: 1...Int.max)
+        if let limit { try OptionCheck.count(limit, "--limit", in: 1...Int.max) }
         return KnowledgeNeurons.Settings(steps: steps, rule: rule, site: site, layers: try parseLayers(layers, count: layerCount))
     }
 

@@ -33,6 +33,10 @@ struct Run: ParsableCommand {
         let interventions: [Intervention]
     }
 
+    func validate() throws {
+        try OptionCheck.count(topK, "--top-k", in: 1...Int.max)
+    }
+
     func run() throws {
         let model = try options.load()
         let hooks = try expandHooks(record, model: model)

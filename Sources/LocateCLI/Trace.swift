@@ -68,11 +68,25 @@ struct TraceRun: ParsableCommand {
         let outputs: [String]; let seconds: Double
     }
 
+    /// Most corrupted samples a cell takes: ROME uses 10; each sample is a full row of every
+    /// batched run, so the bound keeps a trace within memory.
+    static let maximumSamples = 10_000
+
+    func validate() throws {
+        try OptionCheck.count(samples, "--samples", in: 1...Self.maximumSamples, why: "each sample is a batch row of every cell")
+        try OptionCheck.count(window, "--window", in: 1...Int.max)
+        if let limit { try OptionCheck.count(limit, "--limit", in: 1...Int.max) }
+        if let value = Double(noise.lowercased()) { try OptionCheck.real(value, "--noise", in: 0...1e6) }
+        do { _ = try Shard(parsing: shard) } catch { throw ValidationError("--shard: \(error)") }
+        if probes == nil, shard != nil || limit != nil { throw ValidationError("--shard and --limit go with --probes FILE") }
+    }
+
     func run() throws {
         if let probes { return try runProbes(probes) }
         guard let prompt else { throw ValidationError("give a prompt to trace, e.g. locate trace \"The capital of France is\"") }
         let start = Date()
         let model = try options.load()
+        try OptionCheck.count(window, "--window", in: 1...model.layerCount, why: "the model has \(model.layerCount) layers")
         let tracer = CausalTrace(model: model, window: window)
         let ids = try model.encode(prompt)
         let answer = try tracer.answer(for: ids, target: target)
@@ -141,6 +155,7 @@ struct TraceRun: ParsableCommand {
         guard prompt == nil else { throw ValidationError("give either a prompt or --probes FILE, not both") }
         let part = try Shard(parsing: shard)
         let model = try options.load()
+        try OptionCheck.count(window, "--window", in: 1...model.layerCount, why: "the model has \(model.layerCount) layers")
         let tracer = CausalTrace(model: model, window: window)
         // ROME measures the noise level on the traced set's own subjects (the whole file, so every
         // shard gets the same level) unless --noise-subjects names others.
@@ -153,11 +168,15 @@ struct TraceRun: ParsableCommand {
 
     private func noiseLevel(_ tracer: CausalTrace, defaultSubjects: URL? = nil) throws -> Double {
         let text = noise.lowercased()
-        if let value = Double(text) { return value }
+        if let value = Double(text) {
+            try OptionCheck.real(value, "--noise", in: 0...1e6)
+            return value
+        }
         let digits = text.replacingOccurrences(of: "s", with: "")
         guard text.contains("s"), let multiplier = Double(digits.isEmpty ? "1" : digits) else {
             throw ValidationError("--noise takes ks (e.g. 3s, ROME's s3 also works) or a number, not \"\(noise)\"")
         }
+        try OptionCheck.real(multiplier, "--noise (the multiple of s)", in: 0...1e6)
         let file: URL
         if let noiseSubjects { file = URL(fileURLWithPath: noiseSubjects) }
         else if let defaultSubjects { file = defaultSubjects }

@@ -165,11 +165,13 @@ struct TraceBatchTests {
         let url = folder.appendingPathComponent("records.jsonl")
         let probes = (0..<5).map(probe)
         let settings = TraceSettings(model: "model.gguf", noiseLevel: 0.3, samples: 10, window: 10, seed: 1, kinds: [.hidden])
-        let file = try TraceRecordsFile.open(url, format: TraceRecord.format, settings: settings)
-        for i in [0, 2] { try file.append(record("p\(i)", index: i, tokens: 3, subject: 0..<1, value: rowValue)) }
+        do {  // one writer at a time: this run ends before the resumed one opens the file
+            let file = try TraceRecordsFile.open(url, format: TraceRecord.format, settings: settings)
+            for i in [0, 2] { try file.append(record("p\(i)", index: i, tokens: 3, subject: 0..<1, value: rowValue)) }
+        }
         let complete = try Data(contentsOf: url)
         try (complete + Data("{\"version\":1,\"id\":\"p4\",\"ind".utf8)).write(to: url)    // a run killed while writing
-        let resumed = try TraceRecordsFile.open(url, format: TraceRecord.format, settings: settings)
+        var resumed: TraceRecordsFile! = try TraceRecordsFile.open(url, format: TraceRecord.format, settings: settings)
         #expect(resumed.repaired)
         #expect(try Data(contentsOf: url) == complete)
         let (todo, done) = TraceBatch.pending(probes, shard: .whole, in: resumed)
@@ -177,6 +179,7 @@ struct TraceBatchTests {
         #expect(done.map(\.id) == ["p0", "p2"])
         let odd = TraceBatch.pending(probes, shard: try Shard(index: 1, count: 2), in: resumed)
         #expect(odd.todo.map(\.probe.id) == ["p1", "p3"] && odd.done.isEmpty)
+        resumed = nil
         var other = settings; other.samples = 2
         #expect(throws: RecordsError.settingsMismatch(path: url.path, setting: "samples", file: "10", run: "2")) {
             try TraceRecordsFile.open(url, format: TraceRecord.format, settings: other)
