@@ -8,7 +8,6 @@
 #include "block_linear.h"
 
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -18,7 +17,7 @@
 
 #pragma STDC FP_CONTRACT OFF
 
-enum { PANEL = 8, ROW_BLOCK = 64 };
+enum { PANEL = LOCATE_BLOCK_PANEL, ROW_BLOCK = 64 };
 
 static size_t block_bytes(locate_block_format format) { return format == LOCATE_BLOCK_Q4_1 ? 20 : 34; }
 
@@ -79,10 +78,8 @@ static float dot_portable(const float *x, const float *w, ptrdiff_t k) {
 }
 
 static void linear_portable(locate_block_format format, const float *x, ptrdiff_t ldx, const uint8_t *blocks, float *y,
-                            ptrdiff_t ldy, ptrdiff_t m, ptrdiff_t j0, ptrdiff_t j1, ptrdiff_t k, int accumulate) {
+                            ptrdiff_t ldy, ptrdiff_t m, ptrdiff_t j0, ptrdiff_t j1, ptrdiff_t k, int accumulate, float *w) {
     size_t rowBytes = (size_t)(k / 32) * block_bytes(format);
-    float *w = malloc((size_t)k * sizeof(float));
-    if (!w) return;
     for (ptrdiff_t j = j0; j < j1; j++) {
         expand_row_portable(format, blocks + (size_t)j * rowBytes, k, w);
         for (ptrdiff_t i = 0; i < m; i++) {
@@ -90,7 +87,6 @@ static void linear_portable(locate_block_format format, const float *x, ptrdiff_
             y[i * ldy + j] = accumulate ? y[i * ldy + j] + s : s;
         }
     }
-    free(w);
 }
 
 // MARK: - AVX2 path
@@ -192,10 +188,9 @@ VECTOR static void rows_partial_panel(const float *x, ptrdiff_t ldx, const float
 }
 
 VECTOR static void linear_vector(locate_block_format format, const float *x, ptrdiff_t ldx, const uint8_t *blocks, float *y,
-                                 ptrdiff_t ldy, ptrdiff_t m, ptrdiff_t j0, ptrdiff_t j1, ptrdiff_t k, int accumulate) {
+                                 ptrdiff_t ldy, ptrdiff_t m, ptrdiff_t j0, ptrdiff_t j1, ptrdiff_t k, int accumulate,
+                                 float *panel) {
     size_t rowBytes = (size_t)(k / 32) * block_bytes(format);
-    float *panel = NULL;
-    if (posix_memalign((void **)&panel, 64, (size_t)PANEL * (size_t)k * sizeof(float)) != 0) return;
     for (ptrdiff_t i0 = 0; i0 < m; i0 += ROW_BLOCK) {
         ptrdiff_t rows = m - i0 < ROW_BLOCK ? m - i0 : ROW_BLOCK;
         const float *xb = x + i0 * ldx;
@@ -209,7 +204,6 @@ VECTOR static void linear_vector(locate_block_format format, const float *x, ptr
                 rows_partial_panel(xb, ldx, panel, columns, k, yb + j, ldy, rows, accumulate);
         }
     }
-    free(panel);
 }
 #endif
 
@@ -225,13 +219,14 @@ int locate_block_linear_vectorized(void) {
 }
 
 void locate_block_linear(locate_block_format format, const float *x, ptrdiff_t ldx, const void *blocks, float *y,
-                         ptrdiff_t ldy, ptrdiff_t m, ptrdiff_t j0, ptrdiff_t j1, ptrdiff_t k, int accumulate, int portable) {
+                         ptrdiff_t ldy, ptrdiff_t m, ptrdiff_t j0, ptrdiff_t j1, ptrdiff_t k, int accumulate, int portable,
+                         float *panel) {
     if (m <= 0 || j1 <= j0 || k <= 0 || k % 32 != 0) return;
 #ifdef LOCATE_X86
     if (!portable && locate_block_linear_vectorized()) {
-        linear_vector(format, x, ldx, (const uint8_t *)blocks, y, ldy, m, j0, j1, k, accumulate);
+        linear_vector(format, x, ldx, (const uint8_t *)blocks, y, ldy, m, j0, j1, k, accumulate, panel);
         return;
     }
 #endif
-    linear_portable(format, x, ldx, (const uint8_t *)blocks, y, ldy, m, j0, j1, k, accumulate);
+    linear_portable(format, x, ldx, (const uint8_t *)blocks, y, ldy, m, j0, j1, k, accumulate, panel);
 }

@@ -75,6 +75,14 @@ struct ForwardPeers {
                 }
             }
         }
+        let expected: [(String?, Bool, String)] = [
+            (llamaBench, t.llamaCpp.keys.contains { $0.hasSuffix("x1") }, "llama-bench"),
+            (llamaBatchedBench, rows.allSatisfy { $0.1 == 1 } || t.llamaCpp.keys.contains { !$0.hasSuffix("x1") }, "llama-batched-bench"),
+            (python, !t.pytorch.isEmpty, "the PyTorch script"),
+        ]
+        for (named, found, peer) in expected where named != nil && !found {
+            throw PeerError(message: "\(peer) ran but printed no timings this command reads; check that it is the program named in --help.")
+        }
         return t
     }
 

@@ -76,7 +76,7 @@ struct TraceRun: ParsableCommand {
         try OptionCheck.count(samples, "--samples", in: 1...Self.maximumSamples, why: "each sample is a batch row of every cell")
         try OptionCheck.count(window, "--window", in: 1...Int.max)
         if let limit { try OptionCheck.count(limit, "--limit", in: 1...Int.max) }
-        if let value = Double(noise.lowercased()) { try OptionCheck.real(value, "--noise", in: 0...1e6) }
+        _ = try parsedNoise()
         do { _ = try Shard(parsing: shard) } catch { throw ValidationError("--shard: \(error)") }
         if probes == nil, shard != nil || limit != nil { throw ValidationError("--shard and --limit go with --probes FILE") }
     }
@@ -85,8 +85,7 @@ struct TraceRun: ParsableCommand {
         if let probes { return try runProbes(probes) }
         guard let prompt else { throw ValidationError("give a prompt to trace, e.g. locate trace \"The capital of France is\"") }
         let start = Date()
-        let model = try options.load()
-        try OptionCheck.count(window, "--window", in: 1...model.layerCount, why: "the model has \(model.layerCount) layers")
+        let model = try loadModel()
         let tracer = CausalTrace(model: model, window: window)
         let ids = try model.encode(prompt)
         let answer = try tracer.answer(for: ids, target: target)
@@ -154,8 +153,7 @@ struct TraceRun: ParsableCommand {
     private func runProbes(_ file: String) throws {
         guard prompt == nil else { throw ValidationError("give either a prompt or --probes FILE, not both") }
         let part = try Shard(parsing: shard)
-        let model = try options.load()
-        try OptionCheck.count(window, "--window", in: 1...model.layerCount, why: "the model has \(model.layerCount) layers")
+        let model = try loadModel()
         let tracer = CausalTrace(model: model, window: window)
         // ROME measures the noise level on the traced set's own subjects (the whole file, so every
         // shard gets the same level) unless --noise-subjects names others.
@@ -166,17 +164,36 @@ struct TraceRun: ParsableCommand {
         try job.run(model: model)
     }
 
-    private func noiseLevel(_ tracer: CausalTrace, defaultSubjects: URL? = nil) throws -> Double {
+    /// The model, with --window checked against its layers.
+    private func loadModel() throws -> Transformer {
+        let model = try options.load()
+        try OptionCheck.count(window, "--window", in: 1...model.layerCount, why: "the model has \(model.layerCount) layers")
+        return model
+    }
+
+    /// --noise as a fixed level or a multiple of the subjects' embedding standard deviation, checked.
+    private enum NoiseSetting { case level(Double), multiple(Double) }
+
+    private func parsedNoise() throws -> NoiseSetting {
         let text = noise.lowercased()
         if let value = Double(text) {
             try OptionCheck.real(value, "--noise", in: 0...1e6)
-            return value
+            return .level(value)
         }
         let digits = text.replacingOccurrences(of: "s", with: "")
         guard text.contains("s"), let multiplier = Double(digits.isEmpty ? "1" : digits) else {
             throw ValidationError("--noise takes ks (e.g. 3s, ROME's s3 also works) or a number, not \"\(noise)\"")
         }
         try OptionCheck.real(multiplier, "--noise (the multiple of s)", in: 0...1e6)
+        return .multiple(multiplier)
+    }
+
+    private func noiseLevel(_ tracer: CausalTrace, defaultSubjects: URL? = nil) throws -> Double {
+        let multiplier: Double
+        switch try parsedNoise() {
+        case .level(let level): return level
+        case .multiple(let m): multiplier = m
+        }
         let file: URL
         if let noiseSubjects { file = URL(fileURLWithPath: noiseSubjects) }
         else if let defaultSubjects { file = defaultSubjects }

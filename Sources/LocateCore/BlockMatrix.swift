@@ -39,11 +39,14 @@ extension Matmul {
         guard m > 0 else { return }
         let ldx = lda ?? w.columns, ldy = ldy ?? w.rows
         let format = w.format.c, blocks = w.blocks, k = w.columns
-        Parallel.shared(w.rows, work: m * w.rows * k, alignment: 8) { c in
-            locate_block_linear(format, x, ldx, blocks, y, ldy, m, c.lowerBound, c.upperBound, k,
-                                accumulate ? 1 : 0, portable ? 1 : 0)
+        withExtendedLifetime(w.owner) {
+            Parallel.shared(w.rows, work: m * w.rows * k, alignment: 8) { c in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: Int(LOCATE_BLOCK_PANEL) * k) { panel in
+                    locate_block_linear(format, x, ldx, blocks, y, ldy, m, c.lowerBound, c.upperBound, k,
+                                        accumulate ? 1 : 0, portable ? 1 : 0, panel.baseAddress!)
+                }
+            }
         }
-        withExtendedLifetime(w.owner) {}
     }
 
     /// `y[M, N] = x[M, K] · Wᵀ` from `blocks` when given and `m` is below ``blockProductRows``,

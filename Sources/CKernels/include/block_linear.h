@@ -18,10 +18,14 @@ typedef enum {
 /// result therefore does not depend on the batch it is computed in.
 ///
 /// `portable` = 1 takes the plain C path (the same order of sums) even where AVX2 is available.
+/// `panel` is the caller's workspace of LOCATE_BLOCK_PANEL · K floats (the kernel allocates nothing).
 void locate_block_linear(locate_block_format format, const float *x, ptrdiff_t ldx,
                          const void *blocks, float *y, ptrdiff_t ldy,
                          ptrdiff_t m, ptrdiff_t j0, ptrdiff_t j1, ptrdiff_t k,
-                         int accumulate, int portable);
+                         int accumulate, int portable, float *panel);
+
+/// Output columns expanded at a time: the workspace holds this many rows of W.
+enum { LOCATE_BLOCK_PANEL = 8 };
 
 /// 1 when the AVX2/FMA/F16C path runs on this CPU.
 int locate_block_linear_vectorized(void);
